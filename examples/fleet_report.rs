@@ -1,0 +1,150 @@
+//! The main job: simulate a fleet, then run every crate's stage on it.
+//!
+//! ```text
+//! cargo run --release --example fleet_report -- --vms 500 --hosts 60 --hours 24 --seed 42
+//! ```
+//!
+//! Each stage prints a titled section and its wall time. Stages are added as
+//! the crates land: the summary (plain Rust, the reference every later stage
+//! is compared with) and the exact and sketched percentiles of
+//! `novacron-percentile`.
+
+#[path = "common/fleet.rs"]
+mod fleet;
+
+use std::time::Instant;
+
+use clap::Parser;
+use fleet::{Fleet, FleetConfig, METRICS, Severity, VmStatus};
+
+/// Simulate a VM fleet and report on it with every NovaCron crate.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Number of VMs.
+    #[arg(long, default_value_t = FleetConfig::default().n_vms)]
+    vms: usize,
+    /// Number of hosts.
+    #[arg(long, default_value_t = FleetConfig::default().n_hosts)]
+    hosts: usize,
+    /// Number of organizations.
+    #[arg(long, default_value_t = FleetConfig::default().n_orgs)]
+    orgs: usize,
+    /// Hours of metric history.
+    #[arg(long, default_value_t = FleetConfig::default().hours)]
+    hours: u32,
+    /// Seconds between samples.
+    #[arg(long, default_value_t = FleetConfig::default().sample_interval_s)]
+    interval: u32,
+    /// Seed of the simulation.
+    #[arg(long, default_value_t = FleetConfig::default().seed)]
+    seed: u64,
+}
+
+fn main() {
+    let args = Args::parse();
+    if args.vms == 0 || args.hosts == 0 || args.hours == 0 || args.interval == 0 {
+        eprintln!("error: --vms, --hosts, --hours and --interval must be at least 1");
+        std::process::exit(2);
+    }
+    let config = FleetConfig {
+        n_vms: args.vms,
+        n_hosts: args.hosts,
+        n_orgs: args.orgs.max(1),
+        hours: args.hours,
+        sample_interval_s: args.interval,
+        seed: args.seed,
+    };
+
+    let t = Instant::now();
+    let fleet = Fleet::generate(&config);
+    section("fleet", t);
+    println!(
+        "{} VMs in {} organizations on {} hosts; {} h of history, {} samples per series, {} values in all",
+        fleet.vms.len(),
+        fleet.orgs.len(),
+        fleet.hosts.len(),
+        config.hours,
+        fleet.n_samples(),
+        fleet.n_samples() * fleet.vms.len() * METRICS.len()
+    );
+
+    let t = Instant::now();
+    let report = stage_summary(&fleet);
+    section("summary (plain Rust)", t);
+    print!("{report}");
+}
+
+fn section(title: &str, started: Instant) {
+    println!(
+        "\n== {title} ({:.1} ms)",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+}
+
+/// Stage 1: counts, capacity and per-metric summary statistics, computed plainly.
+fn stage_summary(fleet: &Fleet) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let count = |s: VmStatus| fleet.vms.iter().filter(|v| v.status == s).count();
+    let _ = writeln!(
+        out,
+        "status: {} running, {} stopped, {} migrating, {} error",
+        count(VmStatus::Running),
+        count(VmStatus::Stopped),
+        count(VmStatus::Migrating),
+        count(VmStatus::Error)
+    );
+    let demand_cpu: u64 = fleet.vms.iter().map(|v| u64::from(v.cpu_cores)).sum();
+    let demand_mem: u64 = fleet.vms.iter().map(|v| v.memory_mib).sum();
+    let cap_cpu: u64 = fleet.hosts.iter().map(|h| u64::from(h.cpu_cores)).sum();
+    let cap_mem: u64 = fleet.hosts.iter().map(|h| h.memory_mib).sum();
+    let _ = writeln!(
+        out,
+        "demand: {demand_cpu} cores of {cap_cpu} ({:.0} %), {} GiB of {} GiB ({:.0} %)",
+        100.0 * demand_cpu as f64 / cap_cpu.max(1) as f64,
+        demand_mem / 1024,
+        cap_mem / 1024,
+        100.0 * demand_mem as f64 / cap_mem.max(1) as f64
+    );
+    let critical = fleet
+        .alerts
+        .iter()
+        .filter(|a| a.severity == Severity::Critical)
+        .count();
+    let open = fleet.alerts.iter().filter(|a| !a.resolved).count();
+    let _ = writeln!(
+        out,
+        "alerts: {} ({} critical, {} warning; {} still open)",
+        fleet.alerts.len(),
+        critical,
+        fleet.alerts.len() - critical,
+        open
+    );
+    let _ = writeln!(
+        out,
+        "{:<8} {:>12} {:>10} {:>10} {:>10} {:>10}",
+        "metric", "n", "mean", "std", "min", "max"
+    );
+    for (idx, name) in METRICS.iter().enumerate() {
+        let (mut n, mut sum, mut sum_sq) = (0usize, 0.0f64, 0.0f64);
+        let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
+        for s in &fleet.series {
+            for &v in s.metric(idx) {
+                n += 1;
+                sum += v;
+                sum_sq += v * v;
+                min = min.min(v);
+                max = max.max(v);
+            }
+        }
+        let mean = sum / n.max(1) as f64;
+        let var = (sum_sq / n.max(1) as f64 - mean * mean).max(0.0);
+        let _ = writeln!(
+            out,
+            "{name:<8} {n:>12} {mean:>10.2} {:>10.2} {min:>10.2} {max:>10.2}",
+            var.sqrt()
+        );
+    }
+    out
+}
