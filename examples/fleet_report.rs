@@ -73,6 +73,11 @@ fn main() {
     let report = stage_summary(&fleet);
     section("summary (plain Rust)", t);
     print!("{report}");
+
+    let t = Instant::now();
+    let report = stage_percentiles(&fleet);
+    section("percentiles (novacron-percentile)", t);
+    print!("{report}");
 }
 
 fn section(title: &str, started: Instant) {
@@ -145,6 +150,57 @@ fn stage_summary(fleet: &Fleet) -> String {
             "{name:<8} {n:>12} {mean:>10.2} {:>10.2} {min:>10.2} {max:>10.2}",
             var.sqrt()
         );
+    }
+    out
+}
+
+/// Stage 2: fleet-wide percentiles per metric, exact (multi-selection) and
+/// from a mergeable relative-error sketch built per VM and merged, with the
+/// sketch's relative error against the exact value.
+fn stage_percentiles(fleet: &Fleet) -> String {
+    use novacron_percentile::{DDSketch, Method, Percentiles};
+    use std::fmt::Write;
+
+    const QS: [f64; 4] = [0.5, 0.9, 0.95, 0.99];
+    let mut out = String::new();
+    let mut engine = Percentiles::new();
+    let _ = writeln!(
+        out,
+        "{:<8} {:>6} {:>12} {:>12} {:>10}",
+        "metric", "q", "exact", "ddsketch", "rel.err"
+    );
+    for (idx, name) in METRICS.iter().enumerate() {
+        let values = fleet.all_values(idx);
+        let exact = match engine.quantiles(&values, &QS, Method::Lower) {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = writeln!(out, "{name}: {e}");
+                continue;
+            }
+        };
+        // One sketch per VM, merged: the fleet-wide aggregation path.
+        let mut merged = DDSketch::new(0.01).expect("alpha 0.01 is valid");
+        for s in &fleet.series {
+            let mut sketch = DDSketch::new(0.01).expect("alpha 0.01 is valid");
+            sketch.insert_many(s.metric(idx));
+            if let Err(e) = merged.merge(&sketch) {
+                let _ = writeln!(out, "{name}: {e}");
+            }
+        }
+        for (q, x) in QS.iter().zip(&exact) {
+            let est = merged.quantile(*q).unwrap_or(f64::NAN);
+            let err = if *x == 0.0 {
+                (est - x).abs()
+            } else {
+                ((est - x) / x).abs()
+            };
+            let _ = writeln!(
+                out,
+                "{name:<8} {:>6} {x:>12.3} {est:>12.3} {:>9.3}%",
+                format!("p{}", q * 100.0),
+                err * 100.0
+            );
+        }
     }
     out
 }

@@ -395,10 +395,10 @@ fn derive_alerts(vm_id: usize, s: &VmSeries, alerts: &mut Vec<Alert>) {
                         resolved: false,
                     });
                 }
-                if let Some(a) = open {
-                    if peak > crit {
-                        alerts[a].severity = Severity::Critical;
-                    }
+                if let Some(a) = open
+                    && peak > crit
+                {
+                    alerts[a].severity = Severity::Critical;
                 }
             } else {
                 if let Some(a) = open.take() {

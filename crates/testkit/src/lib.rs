@@ -477,27 +477,16 @@ fn find_bindir() -> Option<PathBuf> {
     let has_server = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
-            if has_server(&dir) {
-                // Debian links initdb into /usr/local/bin; prefer the real bindir
-                // so that postgres and psql of the same version are used.
-                let real = fs::canonicalize(dir.join("initdb")).ok();
-                if let Some(parent) = real.as_deref().and_then(Path::parent) {
-                    if has_server(parent) {
-                        return Some(parent.to_path_buf());
-                    }
-                }
-                return Some(dir);
+            // Debian links initdb into /usr/local/bin; follow the link to the
+            // real bindir so that postgres and psql of the same version are used.
+            let real = fs::canonicalize(dir.join("initdb")).ok();
+            if let Some(parent) = real.as_deref().and_then(Path::parent)
+                && has_server(parent)
+            {
+                return Some(parent.to_path_buf());
             }
-            if dir.join("initdb").is_file() {
-                if let Some(parent) = fs::canonicalize(dir.join("initdb"))
-                    .ok()
-                    .as_deref()
-                    .and_then(Path::parent)
-                {
-                    if has_server(parent) {
-                        return Some(parent.to_path_buf());
-                    }
-                }
+            if has_server(&dir) {
+                return Some(dir);
             }
         }
     }

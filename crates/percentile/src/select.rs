@@ -1,0 +1,233 @@
+//! Exact order statistics: multi-selection in place, and a read-only
+//! sample-bracket pass that touches each input value once.
+
+use rand::{Rng, RngExt};
+
+use crate::sample::Sample;
+
+/// Places the order statistic of every rank in `ranks` (sorted, unique,
+/// `< data.len()`) at its index, like numpy's `partition(kth)`: one
+/// introselect per rank over shrinking, disjoint ranges, so expected
+/// `O(n log k)` for `k` ranks.
+pub(crate) fn multiselect<T: Sample>(data: &mut [T], ranks: &[usize]) {
+    if ranks.is_empty() || data.is_empty() {
+        return;
+    }
+    let mid = ranks.len() / 2;
+    let r = ranks[mid];
+    let (left, _, right) = data.select_nth_unstable_by(r, T::total_cmp);
+    multiselect(left, &ranks[..mid]);
+    let offset = r + 1;
+    let right_ranks: Vec<usize> = ranks[mid + 1..].iter().map(|&x| x - offset).collect();
+    multiselect(right, &right_ranks);
+}
+
+/// One value interval `[lo, hi]` of the sample-bracket pass.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bracket<T> {
+    pub(crate) lo: T,
+    pub(crate) hi: T,
+}
+
+/// What one pass over (a chunk of) the data found.
+#[derive(Debug)]
+pub(crate) struct PassResult<T> {
+    /// `below[j]` = number of values `< brackets[j].lo`.
+    pub(crate) below: Vec<usize>,
+    /// Values inside each bracket, in input order.
+    pub(crate) candidates: Vec<Vec<T>>,
+    /// Number of NaN values seen.
+    pub(crate) nan: usize,
+}
+
+impl<T: Sample> PassResult<T> {
+    pub(crate) fn new(k: usize) -> Self {
+        PassResult {
+            below: vec![0; k],
+            candidates: (0..k).map(|_| Vec::new()).collect(),
+            nan: 0,
+        }
+    }
+
+    /// Adds another chunk's result, keeping chunk order in the candidates.
+    pub(crate) fn absorb(&mut self, other: PassResult<T>) {
+        for (a, b) in self.below.iter_mut().zip(other.below) {
+            *a += b;
+        }
+        for (a, mut b) in self.candidates.iter_mut().zip(other.candidates) {
+            if a.is_empty() {
+                *a = b;
+            } else {
+                a.append(&mut b);
+            }
+        }
+        self.nan += other.nan;
+    }
+}
+
+/// Values per block: small enough to stay in L1 while every bracket scans it.
+const BLOCK: usize = 512;
+
+/// Counts values below each bracket and collects the values inside it.
+/// Brackets are sorted and disjoint. Comparisons are IEEE (`<`), so NaN is
+/// neither below nor inside any bracket; it is counted separately.
+pub(crate) fn bracket_pass<T: Sample>(
+    data: &[T],
+    brackets: &[Bracket<T>],
+    out: &mut PassResult<T>,
+) {
+    let k = brackets.len();
+    for block in data.chunks(BLOCK) {
+        // Counting below each bound vectorizes: one compare-and-add per value
+        // and bracket over a block that sits in L1.
+        for (j, b) in brackets.iter().enumerate() {
+            let lo = b.lo;
+            out.below[j] += block.iter().map(|&x| u32::from(x < lo)).sum::<u32>() as usize;
+        }
+        #[allow(clippy::eq_op)]
+        {
+            out.nan += block.iter().map(|&x| u32::from(x != x)).sum::<u32>() as usize;
+        }
+        // Candidates are a few percent of the data: test groups of four at
+        // once and only walk the groups that hold one.
+        let mut groups = block.chunks_exact(4);
+        for g in &mut groups {
+            let mut hit = false;
+            for b in brackets {
+                hit |= (g[0] >= b.lo) & (g[0] <= b.hi)
+                    | (g[1] >= b.lo) & (g[1] <= b.hi)
+                    | (g[2] >= b.lo) & (g[2] <= b.hi)
+                    | (g[3] >= b.lo) & (g[3] <= b.hi);
+            }
+            if hit {
+                collect(g, brackets, &mut out.candidates);
+            }
+        }
+        collect(groups.remainder(), brackets, &mut out.candidates);
+    }
+    debug_assert_eq!(out.candidates.len(), k);
+}
+
+#[inline]
+fn collect<T: Sample>(values: &[T], brackets: &[Bracket<T>], candidates: &mut [Vec<T>]) {
+    for &x in values {
+        for (j, b) in brackets.iter().enumerate() {
+            if x >= b.lo && x <= b.hi {
+                candidates[j].push(x);
+                break;
+            }
+        }
+    }
+}
+
+/// Picks brackets for the requested fractional positions from a random
+/// sample of `data`: for each position `f` the bracket spans the sample
+/// order statistics `f s ± (3.5 σ + 2)`, `σ = sqrt(s f (1 - f))`, so a
+/// bracket misses its rank with probability about 5e-4. Returns the sorted,
+/// merged brackets and, for each position, the index of its bracket; `None`
+/// when the sample holds no non-NaN value.
+pub(crate) fn choose_brackets<T: Sample>(
+    data: &[T],
+    fractions: &[f64],
+    sample_size: usize,
+    rng: &mut impl Rng,
+) -> Option<(Vec<Bracket<T>>, Vec<usize>)> {
+    let n = data.len();
+    let mut sample: Vec<T> = (0..sample_size)
+        .map(|_| data[rng.random_range(0..n)])
+        .filter(|x| !x.is_nan())
+        .collect();
+    if sample.is_empty() {
+        return None;
+    }
+    sample.sort_unstable_by(T::total_cmp);
+    let s = sample.len();
+    let sf = s as f64;
+    let mut raw: Vec<(usize, usize)> = fractions
+        .iter()
+        .map(|&f| {
+            let f = f.clamp(0.0, 1.0);
+            let centre = f * (sf - 1.0);
+            let half = 3.5 * (sf * f * (1.0 - f)).sqrt() + 2.0;
+            let lo = (centre - half).floor().max(0.0) as usize;
+            let hi = ((centre + half).ceil() as usize).min(s - 1);
+            (lo, hi)
+        })
+        .collect();
+    // Positions come sorted by fraction; merge overlapping sample ranges so
+    // that the value brackets are disjoint.
+    let mut order: Vec<usize> = (0..raw.len()).collect();
+    order.sort_by_key(|&i| raw[i].0);
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    let mut owner = vec![0usize; raw.len()];
+    for &i in &order {
+        let (lo, hi) = raw[i];
+        match merged.last_mut() {
+            Some(last) if lo <= last.1 + 1 => last.1 = last.1.max(hi),
+            _ => merged.push((lo, hi)),
+        }
+        owner[i] = merged.len() - 1;
+    }
+    // Equal sample values at the edge of two ranges would make the value
+    // brackets overlap; fuse those too.
+    let mut brackets: Vec<Bracket<T>> = Vec::with_capacity(merged.len());
+    let mut remap = vec![0usize; merged.len()];
+    for (m, &(lo, hi)) in merged.iter().enumerate() {
+        let (vlo, vhi) = (sample[lo], sample[hi]);
+        match brackets.last_mut() {
+            Some(last) if vlo <= last.hi => {
+                if vhi > last.hi {
+                    last.hi = vhi;
+                }
+            }
+            _ => brackets.push(Bracket { lo: vlo, hi: vhi }),
+        }
+        remap[m] = brackets.len() - 1;
+    }
+    raw.clear();
+    let owner = owner.into_iter().map(|m| remap[m]).collect();
+    Some((brackets, owner))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn multiselect_places_every_rank_like_a_sort() {
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(7);
+        let data: Vec<f64> = (0..1000).map(|_| rng.random_range(-5.0..5.0)).collect();
+        let mut sorted = data.clone();
+        sorted.sort_by(f64::total_cmp);
+        let ranks = [0, 1, 499, 500, 990, 999];
+        let mut work = data.clone();
+        multiselect(&mut work, &ranks);
+        for r in ranks {
+            assert_eq!(work[r], sorted[r]);
+        }
+    }
+
+    #[test]
+    fn bracket_pass_counts_and_collects_exactly() {
+        let data: Vec<f64> = (0..10_000)
+            .map(|i| f64::from((i * 7919) % 10_000))
+            .collect();
+        let brackets = [
+            Bracket {
+                lo: 100.0,
+                hi: 199.0,
+            },
+            Bracket {
+                lo: 5000.0,
+                hi: 5004.0,
+            },
+        ];
+        let mut out = PassResult::new(2);
+        bracket_pass(&data, &brackets, &mut out);
+        assert_eq!(out.below, vec![100, 5000]);
+        assert_eq!(out.candidates[0].len(), 100);
+        assert_eq!(out.candidates[1].len(), 5);
+        assert_eq!(out.nan, 0);
+    }
+}
