@@ -143,12 +143,35 @@ impl Store {
     }
 
     fn merge(&mut self, other: &Store, max_buckets: usize) {
-        for (i, &c) in other.counts.iter().enumerate() {
-            if c != 0 {
-                self.add(other.offset + i as i32, c, max_buckets);
+        self.collapsed |= other.collapsed;
+        let Some(first) = other.counts.iter().position(|&c| c != 0) else {
+            return;
+        };
+        let last = other.counts.iter().rposition(|&c| c != 0).unwrap_or(first);
+        let (lo, hi) = (other.offset + first as i32, other.offset + last as i32);
+        // Grow once to cover both ranges, then add the counts slice to slice.
+        if self.counts.is_empty() {
+            self.offset = lo;
+            self.counts = vec![0; (hi - lo) as usize + 1];
+        } else {
+            if lo < self.offset {
+                let grow = (self.offset - lo) as usize;
+                self.counts.splice(0..0, std::iter::repeat_n(0, grow));
+                self.offset = lo;
+            }
+            let end = (hi - self.offset) as usize + 1;
+            if end > self.counts.len() {
+                self.counts.resize(end, 0);
             }
         }
-        self.collapsed |= other.collapsed;
+        let start = (lo - self.offset) as usize;
+        let dst = &mut self.counts[start..start + (last - first + 1)];
+        for (d, &c) in dst.iter_mut().zip(&other.counts[first..=last]) {
+            *d += c;
+        }
+        if self.counts.len() > max_buckets {
+            self.trim(max_buckets);
+        }
     }
 }
 

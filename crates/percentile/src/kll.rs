@@ -38,6 +38,10 @@ pub struct KllSketch {
     max: f64,
     rng: u64,
     sorted: OnceLock<Vec<(f64, u64)>>,
+    /// Items held in all levels (derived, kept current).
+    retained: usize,
+    /// Sum of the level capacities for the current number of levels (derived).
+    capacity_total: usize,
 }
 
 impl PartialEq for KllSketch {
@@ -54,6 +58,10 @@ impl PartialEq for KllSketch {
 
 /// Smallest capacity of any level.
 const MIN_WIDTH: usize = 8;
+
+/// Levels a sketch may have: level `h` items weigh `2^h`, and 2^56 values
+/// are beyond any stream, so more levels can only come from a corrupt state.
+const MAX_LEVELS: usize = 56;
 
 impl KllSketch {
     /// A sketch with accuracy parameter `k` (200 is the usual default).
@@ -77,6 +85,8 @@ impl KllSketch {
             max: f64::NEG_INFINITY,
             rng: 0x9E37_79B9_7F4A_7C15 ^ k as u64,
             sorted: OnceLock::new(),
+            retained: 0,
+            capacity_total: k.max(MIN_WIDTH),
         })
     }
 
@@ -97,8 +107,10 @@ impl KllSketch {
         (0..n).map(|h| self.capacity(h, n)).sum()
     }
 
-    fn retained(&self) -> usize {
-        self.levels.iter().map(Vec::len).sum()
+    /// Recomputes the derived counters after the levels changed shape.
+    fn refresh(&mut self) {
+        self.retained = self.levels.iter().map(Vec::len).sum();
+        self.capacity_total = self.total_capacity();
     }
 
     /// Adds one value; NaN is skipped and counted.
@@ -112,7 +124,8 @@ impl KllSketch {
         self.min = self.min.min(x);
         self.max = self.max.max(x);
         self.levels[0].push(x);
-        if self.retained() > self.total_capacity() {
+        self.retained += 1;
+        if self.retained > self.capacity_total {
             self.compress();
         }
     }
@@ -126,12 +139,16 @@ impl KllSketch {
 
     /// Compacts the lowest over-full level until the sketch fits.
     fn compress(&mut self) {
-        while self.retained() > self.total_capacity() {
+        self.refresh();
+        while self.retained > self.capacity_total {
             let n = self.levels.len();
             let h = (0..n)
                 .find(|&h| self.levels[h].len() >= self.capacity(h, n))
                 .unwrap_or(0);
             if h + 1 == self.levels.len() {
+                if self.levels.len() == MAX_LEVELS {
+                    return; // unreachable for real streams; never overflow the weights
+                }
                 self.levels.push(Vec::new());
             }
             let mut level = std::mem::take(&mut self.levels[h]);
@@ -148,6 +165,7 @@ impl KllSketch {
             level.clear();
             level.extend(keep);
             self.levels[h] = level;
+            self.refresh();
         }
     }
 
@@ -214,6 +232,8 @@ impl KllSketch {
     /// Removes every value, keeping `k`.
     pub fn clear(&mut self) {
         self.levels = vec![Vec::new()];
+        self.retained = 0;
+        self.capacity_total = self.total_capacity();
         self.count = 0;
         self.nan_count = 0;
         self.min = f64::INFINITY;
@@ -340,8 +360,8 @@ impl TryFrom<KllRepr> for KllSketch {
         let corrupt = |detail: &str| Error::CorruptSketch {
             detail: detail.to_owned(),
         };
-        if r.levels.is_empty() || r.levels.len() > 64 {
-            return Err(corrupt("the number of levels must be between 1 and 64"));
+        if r.levels.is_empty() || r.levels.len() > MAX_LEVELS {
+            return Err(corrupt("the number of levels must be between 1 and 56"));
         }
         let weight = r.levels.iter().enumerate().try_fold(0u64, |acc, (h, l)| {
             acc.checked_add((l.len() as u64).checked_mul(1u64 << h)?)
@@ -370,6 +390,7 @@ impl TryFrom<KllRepr> for KllSketch {
             f64::NEG_INFINITY
         };
         s.rng = r.rng;
+        s.refresh();
         Ok(s)
     }
 }

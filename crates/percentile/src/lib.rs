@@ -78,7 +78,7 @@
 //!   [`Method`]; deserialization validates the state and returns
 //!   [`Error::CorruptSketch`] rather than building an inconsistent sketch.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 mod aggregator;

@@ -1,0 +1,120 @@
+//! The bodies of the fuzz targets, as plain functions so that the committed
+//! corpus and fixed crashes replay as ordinary tests (`tests/replay.rs`).
+
+use novacron_percentile::{
+    Config, DDSketch, KllSketch, Method, NanPolicy, Percentiles, weighted_quantiles,
+};
+
+/// Reads little-endian f64s from the bytes.
+fn floats(bytes: &[u8]) -> Vec<f64> {
+    bytes
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+        .collect()
+}
+
+/// Exact quantiles on arbitrary floats, fractions, methods and NaN policies:
+/// never panics, and every path (copy, in place, bracket, parallel, sort)
+/// returns the same bits.
+pub fn percentile_exact(data: &[u8]) {
+    if data.len() < 4 {
+        return;
+    }
+    let method = Method::ALL[usize::from(data[0]) % Method::ALL.len()];
+    let policy =
+        [NanPolicy::Error, NanPolicy::Omit, NanPolicy::Propagate][usize::from(data[1]) % 3];
+    let n_qs = usize::from(data[2] % 8);
+    let rest = &data[3..];
+    let (q_bytes, value_bytes) = rest.split_at((n_qs * 8).min(rest.len()));
+    // Half the fractions are used raw (NaN, huge, negative), half folded into [0, 1].
+    let qs: Vec<f64> = floats(q_bytes)
+        .into_iter()
+        .enumerate()
+        .map(|(i, q)| {
+            if i % 2 == 0 || !q.is_finite() {
+                q
+            } else {
+                q.abs().fract()
+            }
+        })
+        .collect();
+    let values = floats(value_bytes);
+
+    let configs = [
+        Config::new(),
+        Config::new()
+            .bracket_threshold(0)
+            .parallel_threshold(usize::MAX)
+            .seed(u64::from(data[0])),
+        Config::new().bracket_threshold(0).parallel_threshold(0),
+        Config::new().sort_threshold(1),
+    ];
+    let mut first: Option<Result<Vec<u64>, _>> = None;
+    for config in configs {
+        let mut engine = Percentiles::with_config(config.nan_policy(policy));
+        // Compare bits and error messages: NaN inside an error is never == itself.
+        let bits = |r: Result<Vec<f64>, novacron_percentile::Error>| {
+            r.map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+                .map_err(|e| e.to_string())
+        };
+        let got = bits(engine.quantiles(&values, &qs, method));
+        let mut copy = values.clone();
+        let in_place = bits(engine.quantiles_in_place(&mut copy, &qs, method));
+        assert_eq!(got, in_place, "in place disagrees");
+        match &first {
+            None => first = Some(got),
+            Some(f) => assert_eq!(f, &got, "paths disagree"),
+        }
+    }
+    let ps: Vec<f64> = qs.iter().map(|q| q * 100.0).collect();
+    let _ = Percentiles::<f64>::new().percentiles(&values, &ps, method);
+    let ints: Vec<i64> = values.iter().map(|&x| x as i64).collect();
+    let _ = Percentiles::<i64>::new().quantiles(&ints, &qs, method);
+    let weights: Vec<f64> = values.iter().map(|x| x.abs() % 7.0).collect();
+    let _ = weighted_quantiles(&values, &weights, &qs, policy);
+}
+
+/// Sketches fed arbitrary values, merged and queried with arbitrary
+/// fractions, and deserialized from arbitrary JSON: never panics.
+pub fn percentile_sketch(data: &[u8]) {
+    if let Ok(s) = serde_json::from_slice::<DDSketch>(data) {
+        let _ = s.quantiles(&[0.0, 0.5, 1.0]);
+        let mut t = s.clone();
+        let _ = t.merge(&s);
+        t.insert(1.0);
+    }
+    if let Ok(s) = serde_json::from_slice::<KllSketch>(data) {
+        let _ = s.quantiles(&[0.0, 0.5, 1.0]);
+        let mut t = s.clone();
+        let _ = t.merge(&s);
+        t.insert(1.0);
+    }
+    if data.len() < 2 {
+        return;
+    }
+    let alpha = f64::from(data[0]) / 256.0;
+    let max_buckets = 16 + usize::from(data[1]) * 4;
+    let values = floats(&data[2..]);
+    let (Ok(mut a), Ok(mut b)) = (
+        DDSketch::with_max_buckets(alpha, max_buckets),
+        DDSketch::with_max_buckets(alpha, max_buckets),
+    ) else {
+        return;
+    };
+    let half = values.len() / 2;
+    a.insert_many(&values[..half]);
+    for &x in &values[half..] {
+        b.insert(x);
+    }
+    let qs: Vec<f64> = values.iter().take(4).copied().collect();
+    let _ = a.quantiles(&qs);
+    a.merge(&b).expect("same parameters merge");
+    let _ = a.quantiles(&[0.0, 0.25, 0.5, 0.99, 1.0]);
+    if let Ok(mut k) = KllSketch::new(8 + usize::from(data[1])) {
+        k.insert_many(&values);
+        let other = k.clone();
+        k.merge(&other).expect("same k merges");
+        let _ = k.quantiles(&qs);
+        let _ = k.rank(0.0);
+    }
+}
