@@ -78,6 +78,11 @@ fn main() {
     let report = stage_percentiles(&fleet);
     section("percentiles (novacron-percentile)", t);
     print!("{report}");
+
+    let t = Instant::now();
+    let report = stage_simd(&fleet);
+    section("per-VM fused statistics (novacron-simd-kernels)", t);
+    print!("{report}");
 }
 
 fn section(title: &str, started: Instant) {
@@ -201,6 +206,56 @@ fn stage_percentiles(fleet: &Fleet) -> String {
                 err * 100.0
             );
         }
+    }
+    out
+}
+
+/// Stage 3: fused statistics of every series of every VM through the SIMD
+/// kernels, merged into fleet-wide figures (which must agree with stage 1),
+/// plus the hottest VMs and the samples above the CPU alert threshold.
+fn stage_simd(fleet: &Fleet) -> String {
+    use novacron_simd_kernels::{Kernels, Stats};
+    use std::fmt::Write;
+
+    let kernels = Kernels::best();
+    let mut out = String::new();
+    let _ = writeln!(out, "dispatch level: {}", kernels.level());
+    let mut per_metric = vec![Stats::new(); METRICS.len()];
+    let mut hottest: Vec<(f64, usize, u64)> = Vec::with_capacity(fleet.vms.len());
+    for (vm_idx, series) in fleet.series.iter().enumerate() {
+        for (idx, total) in per_metric.iter_mut().enumerate() {
+            let s = kernels.stats(series.metric(idx));
+            if idx == 0 {
+                let above = kernels.count_above(series.metric(0), 90.0) as u64;
+                hottest.push((s.mean().unwrap_or(0.0), vm_idx, above));
+            }
+            total.merge(&s);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{:<8} {:>12} {:>10} {:>10} {:>10} {:>10}",
+        "metric", "n", "mean", "std", "min", "max"
+    );
+    for (name, s) in METRICS.iter().zip(&per_metric) {
+        let _ = writeln!(
+            out,
+            "{name:<8} {:>12} {:>10.2} {:>10.2} {:>10.2} {:>10.2}",
+            s.count(),
+            s.mean().unwrap_or(f64::NAN),
+            s.std_dev().unwrap_or(f64::NAN),
+            s.min().unwrap_or(f64::NAN),
+            s.max().unwrap_or(f64::NAN)
+        );
+    }
+    hottest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let _ = writeln!(out, "hottest VMs by mean CPU (samples above 90 %):");
+    for (mean, vm_idx, above) in hottest.iter().take(5) {
+        let _ = writeln!(
+            out,
+            "  {} {:>6.2} % ({above} samples)",
+            fleet.vms[*vm_idx].name, mean
+        );
     }
     out
 }

@@ -118,3 +118,66 @@ pub fn percentile_sketch(data: &[u8]) {
         let _ = k.rank(0.0);
     }
 }
+
+/// Every float kernel on arbitrary slices (any bits: NaN, infinities,
+/// subnormals) at every level the CPU supports: no panic, and the levels
+/// agree exactly wherever no multiply-add is fused.
+pub fn simd_kernels(data: &[u8]) {
+    use novacron_simd_kernels::{Kernels, Level};
+    if data.is_empty() {
+        return;
+    }
+    let split = usize::from(data[0]) % 8;
+    let f32s: Vec<f32> = data[1..]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes(c.try_into().unwrap_or([0; 4])))
+        .collect();
+    let f64s = floats(&data[1..]);
+    let (a, b) = f32s.split_at(f32s.len() / 2);
+    let b = &b[..a.len()];
+    let x = &f32s[split.min(f32s.len())..];
+    let bins = usize::from(data[0] % 17);
+    let (lo, hi) = (
+        f64s.first().copied().unwrap_or(0.0),
+        f64s.get(1).copied().unwrap_or(1.0),
+    );
+    // NaN payloads and signs legitimately differ between instruction sets
+    // (which operand a NaN comes from); compare every NaN as one value.
+    let canon32 = |v: f32| if v.is_nan() { u32::MAX } else { v.to_bits() };
+    let canon64 = |v: f64| if v.is_nan() { u64::MAX } else { v.to_bits() };
+    let bits = |v: Option<f32>| v.map(canon32);
+    let mut reference = None;
+    for level in Level::available() {
+        let k = Kernels::new(level).expect("available level");
+        let exact = (
+            canon32(k.sum(x)),
+            canon64(k.sum_accurate(x)),
+            bits(k.min(x)),
+            bits(k.max(x)),
+            k.argmin(x),
+            k.argmax(x),
+            k.count_above(x, 0.5),
+            k.count_below(&f64s, -0.5),
+            k.histogram(x, lo, hi, bins).map_err(|e| e.to_string()),
+            canon64(k.sum_accurate(&f64s)),
+        );
+        match &reference {
+            None => reference = Some(exact),
+            Some(r) => assert_eq!(r, &exact, "{level} disagrees"),
+        }
+        let _ = (
+            k.dot(a, b),
+            k.l1(a, b),
+            k.l2(a, b),
+            k.cosine_distance(a, b),
+            k.dot(a, x),
+        );
+        let _ = (k.stats(x), k.stats(&f64s), k.par_stats(&f64s), k.par_sum(x));
+        let mut y = b.to_vec();
+        let _ = k.axpy(1.5, a, &mut y);
+        let _ = k.add(a, &mut y);
+        k.scale(-2.0, &mut y);
+        let _ = k.clamp(&mut y, lo as f32, hi as f32);
+        let _ = k.sum_int(&data.iter().map(|&v| i64::from(v)).collect::<Vec<_>>());
+    }
+}

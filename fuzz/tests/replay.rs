@@ -35,3 +35,8 @@ fn percentile_exact_corpus_replays_without_panic() {
 fn percentile_sketch_corpus_replays_without_panic() {
     replay("percentile_sketch", novacron_fuzz::percentile_sketch);
 }
+
+#[test]
+fn simd_kernels_corpus_replays_without_panic() {
+    replay("simd_kernels", novacron_fuzz::simd_kernels);
+}

@@ -13,6 +13,19 @@ pub(crate) fn multiselect<T: Sample>(data: &mut [T], ranks: &[usize]) {
     if ranks.is_empty() || data.is_empty() {
         return;
     }
+    // A rank at either end of the range is a minimum or maximum: one linear
+    // scan instead of a partition. Interpolating methods ask for `r` and
+    // `r + 1`, so after the pivot `r` its neighbour always lands here.
+    if ranks[0] == 0 {
+        move_extreme_to(data, 0);
+        let rest: Vec<usize> = ranks[1..].iter().map(|&r| r - 1).collect();
+        return multiselect(&mut data[1..], &rest);
+    }
+    if ranks[ranks.len() - 1] == data.len() - 1 {
+        let last = data.len() - 1;
+        move_extreme_to(data, last);
+        return multiselect(&mut data[..last], &ranks[..ranks.len() - 1]);
+    }
     let mid = ranks.len() / 2;
     let r = ranks[mid];
     let (left, _, right) = data.select_nth_unstable_by(r, T::total_cmp);
@@ -20,6 +33,18 @@ pub(crate) fn multiselect<T: Sample>(data: &mut [T], ranks: &[usize]) {
     let offset = r + 1;
     let right_ranks: Vec<usize> = ranks[mid + 1..].iter().map(|&x| x - offset).collect();
     multiselect(right, &right_ranks);
+}
+
+/// Swaps the minimum (`at == 0`) or maximum (`at == len - 1`) into place.
+fn move_extreme_to<T: Sample>(data: &mut [T], at: usize) {
+    let mut best = 0;
+    for i in 1..data.len() {
+        let ord = data[i].total_cmp(&data[best]);
+        if (at == 0 && ord.is_lt()) || (at != 0 && ord.is_ge()) {
+            best = i;
+        }
+    }
+    data.swap(best, at);
 }
 
 /// One value interval `[lo, hi]` of the sample-bracket pass.

@@ -1,0 +1,255 @@
+//! Criterion suite of novacron-simd-kernels: every dispatch level the CPU
+//! supports beside the naive scalar loop and ndarray, in the same groups,
+//! at 4 KiB (L1), 256 KiB (L2), 4 MiB (last-level cache) and 256 MiB (DRAM)
+//! of input per slice, with `Throughput::Bytes` (bytes of all inputs read).
+//!
+//! `stream_read/u64x8/<bytes>` is a STREAM-style read kernel (integer sum
+//! with independent accumulators) measuring this machine's read bandwidth in
+//! the same run. numpy and simsimd are timed on the same sizes by
+//! `benches/scripts/numpy_simd.py`.
+//!
+//! Run: `cargo bench --bench simd` (add `-- sum_f32` to run one group).
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use ndarray::ArrayView1;
+use novacron_simd_kernels::{Kernels, Level};
+
+const SIZES_BYTES: [usize; 4] = [4 << 10, 256 << 10, 4 << 20, 256 << 20];
+
+fn levels() -> Vec<Kernels> {
+    Level::available()
+        .into_iter()
+        .filter_map(|l| Kernels::new(l).ok())
+        .collect()
+}
+
+fn f32_data(n: usize, seed: u32) -> Vec<f32> {
+    (0..n as u32)
+        .map(|i| ((i.wrapping_mul(2_654_435_761).wrapping_add(seed)) >> 8) as f32 * 1e-4 - 500.0)
+        .collect()
+}
+
+fn label(bytes: usize) -> String {
+    if bytes >= 1 << 20 {
+        format!("{}MiB", bytes >> 20)
+    } else {
+        format!("{}KiB", bytes >> 10)
+    }
+}
+
+fn sum_f32(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sum_f32");
+    group.sample_size(10);
+    for &bytes in &SIZES_BYTES {
+        let x = f32_data(bytes / 4, 1);
+        let id = label(bytes);
+        group.throughput(Throughput::Bytes(bytes as u64));
+        for k in levels() {
+            group.bench_with_input(
+                BenchmarkId::new(format!("novacron_{}", k.level()), &id),
+                &x,
+                |b, x| b.iter(|| k.sum(black_box(x))),
+            );
+            group.bench_with_input(
+                BenchmarkId::new(format!("novacron_accurate_{}", k.level()), &id),
+                &x,
+                |b, x| b.iter(|| k.sum_accurate(black_box(x))),
+            );
+        }
+        group.bench_with_input(BenchmarkId::new("naive_scalar", &id), &x, |b, x| {
+            b.iter(|| {
+                let mut s = 0.0f32;
+                for &v in black_box(x).iter() {
+                    s += v;
+                }
+                s
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("ndarray", &id), &x, |b, x| {
+            b.iter(|| ArrayView1::from(black_box(x.as_slice())).sum())
+        });
+    }
+    group.finish();
+}
+
+fn dot_f32(c: &mut Criterion) {
+    let mut group = c.benchmark_group("dot_f32");
+    group.sample_size(10);
+    for &bytes in &SIZES_BYTES {
+        let (x, y) = (f32_data(bytes / 8, 1), f32_data(bytes / 8, 2));
+        let id = label(bytes);
+        group.throughput(Throughput::Bytes(bytes as u64));
+        for k in levels() {
+            group.bench_function(
+                BenchmarkId::new(format!("novacron_{}", k.level()), &id),
+                |b| b.iter(|| k.dot(black_box(&x), black_box(&y))),
+            );
+        }
+        group.bench_function(BenchmarkId::new("naive_scalar", &id), |b| {
+            b.iter(|| {
+                let mut s = 0.0f32;
+                for (a, b) in black_box(&x).iter().zip(black_box(&y)) {
+                    s += a * b;
+                }
+                s
+            })
+        });
+        group.bench_function(BenchmarkId::new("ndarray", &id), |b| {
+            b.iter(|| {
+                ArrayView1::from(black_box(x.as_slice()))
+                    .dot(&ArrayView1::from(black_box(y.as_slice())))
+            })
+        });
+    }
+    group.finish();
+}
+
+fn l2_f32(c: &mut Criterion) {
+    let mut group = c.benchmark_group("l2_f32");
+    group.sample_size(10);
+    for &bytes in &SIZES_BYTES {
+        let (x, y) = (f32_data(bytes / 8, 1), f32_data(bytes / 8, 2));
+        let id = label(bytes);
+        group.throughput(Throughput::Bytes(bytes as u64));
+        for k in levels() {
+            group.bench_function(
+                BenchmarkId::new(format!("novacron_{}", k.level()), &id),
+                |b| b.iter(|| k.l2_squared(black_box(&x), black_box(&y))),
+            );
+        }
+        group.bench_function(BenchmarkId::new("naive_scalar", &id), |b| {
+            b.iter(|| {
+                let mut s = 0.0f32;
+                for (a, b) in black_box(&x).iter().zip(black_box(&y)) {
+                    s += (a - b) * (a - b);
+                }
+                s
+            })
+        });
+        group.bench_function(BenchmarkId::new("ndarray", &id), |b| {
+            b.iter(|| {
+                let d = &ArrayView1::from(black_box(x.as_slice()))
+                    - &ArrayView1::from(black_box(y.as_slice()));
+                d.dot(&d)
+            })
+        });
+    }
+    group.finish();
+}
+
+fn stats_f64(c: &mut Criterion) {
+    let mut group = c.benchmark_group("stats_f64");
+    group.sample_size(10);
+    for &bytes in &SIZES_BYTES {
+        let x: Vec<f64> = f32_data(bytes / 8, 3).into_iter().map(f64::from).collect();
+        let id = label(bytes);
+        group.throughput(Throughput::Bytes(bytes as u64));
+        for k in levels() {
+            group.bench_with_input(
+                BenchmarkId::new(format!("novacron_{}", k.level()), &id),
+                &x,
+                |b, x| b.iter(|| k.stats(black_box(x))),
+            );
+        }
+        group.bench_with_input(BenchmarkId::new("naive_scalar", &id), &x, |b, x| {
+            b.iter(|| {
+                // Welford, one value at a time: the textbook one-pass loop.
+                let (mut n, mut mean, mut m2) = (0u64, 0.0f64, 0.0f64);
+                let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+                for &v in black_box(x).iter() {
+                    n += 1;
+                    let d = v - mean;
+                    mean += d / n as f64;
+                    m2 += d * (v - mean);
+                    lo = lo.min(v);
+                    hi = hi.max(v);
+                }
+                (n, mean, m2, lo, hi)
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("ndarray", &id), &x, |b, x| {
+            b.iter(|| {
+                let a = ArrayView1::from(black_box(x.as_slice()));
+                (
+                    a.mean(),
+                    a.var(0.0),
+                    a.fold(f64::INFINITY, |m, &v| m.min(v)),
+                    a.fold(f64::NEG_INFINITY, |m, &v| m.max(v)),
+                )
+            })
+        });
+    }
+    group.finish();
+}
+
+fn histogram(c: &mut Criterion) {
+    let mut group = c.benchmark_group("histogram");
+    group.sample_size(10);
+    for &bytes in &SIZES_BYTES {
+        let x = f32_data(bytes / 4, 4);
+        let id = label(bytes);
+        group.throughput(Throughput::Bytes(bytes as u64));
+        for k in levels() {
+            group.bench_with_input(
+                BenchmarkId::new(format!("novacron_{}", k.level()), &id),
+                &x,
+                |b, x| b.iter(|| k.histogram(black_box(x), -500.0, 1200.0, 64)),
+            );
+        }
+        group.bench_with_input(BenchmarkId::new("naive_scalar", &id), &x, |b, x| {
+            b.iter(|| {
+                let mut counts = [0u64; 66];
+                for &v in black_box(x).iter() {
+                    let v = f64::from(v);
+                    let slot = if v < -500.0 {
+                        0
+                    } else if v > 1200.0 {
+                        65
+                    } else {
+                        ((v + 500.0) * (64.0 / 1700.0)).min(63.0) as usize + 1
+                    };
+                    counts[slot] += 1;
+                }
+                counts
+            })
+        });
+    }
+    group.finish();
+}
+
+fn stream_read(c: &mut Criterion) {
+    let mut group = c.benchmark_group("stream_read");
+    group.sample_size(10);
+    for &bytes in &SIZES_BYTES {
+        let words: Vec<u64> = (0..bytes as u64 / 8).collect();
+        group.throughput(Throughput::Bytes(bytes as u64));
+        group.bench_with_input(BenchmarkId::new("u64x8", label(bytes)), &words, |b, w| {
+            b.iter(|| {
+                // Integer adds reassociate freely: LLVM vectorizes this fully,
+                // so it runs at the memory system's read speed.
+                let (chunks, rest) = black_box(w).as_chunks::<8>();
+                let mut acc = [0u64; 8];
+                for c in chunks {
+                    for i in 0..8 {
+                        acc[i] = acc[i].wrapping_add(c[i]);
+                    }
+                }
+                acc.iter().chain(rest).fold(0u64, |a, &b| a.wrapping_add(b))
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    stream_read,
+    sum_f32,
+    dot_f32,
+    l2_f32,
+    stats_f64,
+    histogram
+);
+criterion_main!(benches);

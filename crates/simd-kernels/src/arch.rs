@@ -1,0 +1,245 @@
+//! Instruction-set levels and dispatch: the only module with `unsafe`.
+//!
+//! Every body in `body.rs` is compiled once per level by wrapper functions
+//! carrying `#[target_feature]`; calling such a wrapper is `unsafe` because
+//! it would be undefined behaviour on a CPU without those features. A
+//! [`Level`] other than `Portable` can only be obtained after run-time
+//! detection has confirmed the features, which is what every `SAFETY`
+//! comment below relies on.
+#![allow(unsafe_code)]
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use crate::Error;
+use crate::body;
+use crate::element::Float;
+use crate::stats::Stats;
+
+/// An instruction-set level the kernels can run at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Level {
+    /// Plain Rust the compiler vectorizes for the build's baseline (SSE2 on x86_64).
+    Portable,
+    /// x86_64 AVX2 + FMA.
+    Avx2,
+    /// x86_64 AVX-512F/VL + FMA (cargo feature `avx512`).
+    Avx512,
+    /// aarch64 NEON.
+    Neon,
+}
+
+impl Level {
+    /// Lower-case name, as accepted by `NOVACRON_SIMD`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Portable => "portable",
+            Level::Avx2 => "avx2",
+            Level::Avx512 => "avx512",
+            Level::Neon => "neon",
+        }
+    }
+
+    /// Parses a level name.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownLevel`] for any other name.
+    pub fn parse(name: &str) -> Result<Level, Error> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "portable" | "scalar" => Ok(Level::Portable),
+            "avx2" => Ok(Level::Avx2),
+            "avx512" => Ok(Level::Avx512),
+            "neon" => Ok(Level::Neon),
+            _ => Err(Error::UnknownLevel {
+                name: name.to_owned(),
+            }),
+        }
+    }
+
+    /// Whether this CPU and build can run the level.
+    pub fn is_supported(self) -> bool {
+        match self {
+            Level::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => {
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
+            #[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+            Level::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512vl")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
+            #[cfg(target_arch = "aarch64")]
+            Level::Neon => std::arch::is_aarch64_feature_detected!("neon"),
+            _ => false,
+        }
+    }
+
+    /// Every level this CPU and build can run, best last.
+    pub fn available() -> Vec<Level> {
+        [Level::Portable, Level::Neon, Level::Avx2, Level::Avx512]
+            .into_iter()
+            .filter(|l| l.is_supported())
+            .collect()
+    }
+
+    /// The best supported level, detected once and cached.
+    pub fn best() -> Level {
+        static BEST: OnceLock<Level> = OnceLock::new();
+        *BEST.get_or_init(|| Level::available().pop().unwrap_or(Level::Portable))
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Declares one wrapper per kernel, compiled with the given attributes.
+macro_rules! wrappers {
+    ($(#[$attr:meta])*; $fma:literal) => {
+        $(#[$attr])*
+        pub(crate) fn sum<T: Float>(x: &[T]) -> T { body::sum(x) }
+        $(#[$attr])*
+        pub(crate) fn sum_accurate<T: Float>(x: &[T]) -> f64 { T::sum_accurate_block(x) }
+        $(#[$attr])*
+        pub(crate) fn dot<T: Float>(a: &[T], b: &[T]) -> T { body::dot::<T, $fma>(a, b) }
+        $(#[$attr])*
+        pub(crate) fn l1<T: Float>(a: &[T], b: &[T]) -> T { body::l1(a, b) }
+        $(#[$attr])*
+        pub(crate) fn l2_squared<T: Float>(a: &[T], b: &[T]) -> T { body::l2_squared::<T, $fma>(a, b) }
+        $(#[$attr])*
+        pub(crate) fn dot_norms<T: Float>(a: &[T], b: &[T]) -> (T, T, T) { body::dot_norms::<T, $fma>(a, b) }
+        $(#[$attr])*
+        pub(crate) fn min<T: Float>(x: &[T]) -> T { body::extreme::<T, false>(x) }
+        $(#[$attr])*
+        pub(crate) fn max<T: Float>(x: &[T]) -> T { body::extreme::<T, true>(x) }
+        $(#[$attr])*
+        pub(crate) fn count_above<T: Float>(x: &[T], t: T) -> usize { body::count::<T, true>(x, t) }
+        $(#[$attr])*
+        pub(crate) fn count_below<T: Float>(x: &[T], t: T) -> usize { body::count::<T, false>(x, t) }
+        $(#[$attr])*
+        pub(crate) fn axpy<T: Float>(a: T, x: &[T], y: &mut [T]) { body::axpy::<T, $fma>(a, x, y) }
+        $(#[$attr])*
+        pub(crate) fn scale<T: Float>(a: T, x: &mut [T]) { body::scale(a, x) }
+        $(#[$attr])*
+        pub(crate) fn add<T: Float>(x: &[T], y: &mut [T]) { body::add(x, y) }
+        $(#[$attr])*
+        pub(crate) fn clamp<T: Float>(x: &mut [T], lo: T, hi: T) { body::clamp(x, lo, hi) }
+        $(#[$attr])*
+        pub(crate) fn stats<T: Float>(x: &[T]) -> Stats { body::stats::<T, $fma>(x) }
+        $(#[$attr])*
+        pub(crate) fn histogram<T: Float>(x: &[T], lo: f64, hi: f64, bins: usize, counts: &mut [u64]) {
+            body::histogram(x, lo, hi, bins, counts)
+        }
+    };
+}
+
+mod portable {
+    use super::*;
+    wrappers!(#[inline]; false);
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::*;
+    wrappers!(#[target_feature(enable = "avx2,fma")]; true);
+}
+
+#[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+mod avx512 {
+    use super::*;
+    wrappers!(#[target_feature(enable = "avx512f,avx512vl,fma")]; true);
+}
+
+#[cfg(target_arch = "aarch64")]
+mod neon {
+    use super::*;
+    wrappers!(#[target_feature(enable = "neon")]; true);
+}
+
+/// Calls kernel `$name` at `$level`.
+macro_rules! dispatch {
+    ($level:expr, $name:ident($($arg:expr),*)) => {
+        match $level {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: a `Level::Avx2` reaching dispatch comes from `Kernels::new`,
+            // which checked `Level::is_supported` (AVX2 and FMA detected).
+            Level::Avx2 => unsafe { avx2::$name($($arg),*) },
+            #[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+            // SAFETY: as above, with AVX-512F, AVX-512VL and FMA detected.
+            Level::Avx512 => unsafe { avx512::$name($($arg),*) },
+            #[cfg(target_arch = "aarch64")]
+            // SAFETY: as above, with NEON detected.
+            Level::Neon => unsafe { neon::$name($($arg),*) },
+            _ => portable::$name($($arg),*),
+        }
+    };
+}
+
+/// The dispatch entry points, one per kernel; `level` must be supported
+/// (guaranteed by `Kernels`, the only caller).
+pub(crate) struct Dispatch;
+
+impl Dispatch {
+    pub(crate) fn sum<T: Float>(level: Level, x: &[T]) -> T {
+        dispatch!(level, sum(x))
+    }
+    pub(crate) fn sum_accurate<T: Float>(level: Level, x: &[T]) -> f64 {
+        dispatch!(level, sum_accurate(x))
+    }
+    pub(crate) fn dot<T: Float>(level: Level, a: &[T], b: &[T]) -> T {
+        dispatch!(level, dot(a, b))
+    }
+    pub(crate) fn l1<T: Float>(level: Level, a: &[T], b: &[T]) -> T {
+        dispatch!(level, l1(a, b))
+    }
+    pub(crate) fn l2_squared<T: Float>(level: Level, a: &[T], b: &[T]) -> T {
+        dispatch!(level, l2_squared(a, b))
+    }
+    pub(crate) fn dot_norms<T: Float>(level: Level, a: &[T], b: &[T]) -> (T, T, T) {
+        dispatch!(level, dot_norms(a, b))
+    }
+    pub(crate) fn min<T: Float>(level: Level, x: &[T]) -> T {
+        dispatch!(level, min(x))
+    }
+    pub(crate) fn max<T: Float>(level: Level, x: &[T]) -> T {
+        dispatch!(level, max(x))
+    }
+    pub(crate) fn count_above<T: Float>(level: Level, x: &[T], t: T) -> usize {
+        dispatch!(level, count_above(x, t))
+    }
+    pub(crate) fn count_below<T: Float>(level: Level, x: &[T], t: T) -> usize {
+        dispatch!(level, count_below(x, t))
+    }
+    pub(crate) fn axpy<T: Float>(level: Level, a: T, x: &[T], y: &mut [T]) {
+        dispatch!(level, axpy(a, x, y))
+    }
+    pub(crate) fn scale<T: Float>(level: Level, a: T, x: &mut [T]) {
+        dispatch!(level, scale(a, x))
+    }
+    pub(crate) fn add<T: Float>(level: Level, x: &[T], y: &mut [T]) {
+        dispatch!(level, add(x, y))
+    }
+    pub(crate) fn clamp<T: Float>(level: Level, x: &mut [T], lo: T, hi: T) {
+        dispatch!(level, clamp(x, lo, hi))
+    }
+    pub(crate) fn stats<T: Float>(level: Level, x: &[T]) -> Stats {
+        dispatch!(level, stats(x))
+    }
+    pub(crate) fn histogram<T: Float>(
+        level: Level,
+        x: &[T],
+        lo: f64,
+        hi: f64,
+        bins: usize,
+        counts: &mut [u64],
+    ) {
+        dispatch!(level, histogram(x, lo, hi, bins, counts))
+    }
+}

@@ -1,0 +1,329 @@
+//! The kernels, written once as generic `#[inline(always)]` bodies over
+//! fixed lane arrays that the compiler turns into SIMD registers. `arch.rs`
+//! compiles each body once per instruction-set level; nothing here is unsafe.
+//!
+//! Reductions keep `LANES` independent accumulators (latency hiding: a float
+//! add takes 3–4 cycles, so one accumulator would idle the adders) and
+//! combine them pairwise at the end, so every level computes the same
+//! association — results differ between levels only where FMA fuses a
+//! multiply-add.
+
+use crate::element::Float;
+use crate::stats::Stats;
+
+/// Accumulators per reduction: 32 `f32` = four AVX2 registers.
+pub(crate) const LANES: usize = 32;
+/// Accumulators for kernels that keep three sums at once.
+const LANES3: usize = 16;
+
+#[inline(always)]
+fn reduce<T: Float, const N: usize>(mut acc: [T; N]) -> T {
+    let mut width = N / 2;
+    while width > 0 {
+        for i in 0..width {
+            acc[i] = acc[i] + acc[i + width];
+        }
+        width /= 2;
+    }
+    acc[0]
+}
+
+#[inline(always)]
+pub(crate) fn sum<T: Float>(x: &[T]) -> T {
+    let (chunks, rest) = x.as_chunks::<LANES>();
+    let mut acc = [T::ZERO; LANES];
+    for c in chunks {
+        for i in 0..LANES {
+            acc[i] = acc[i] + c[i];
+        }
+    }
+    for (a, &v) in acc.iter_mut().zip(rest) {
+        *a = *a + v;
+    }
+    reduce(acc)
+}
+
+/// f32 values summed in f64 lanes: every f32 is exact in f64, so the error
+/// is that of an f64 sum (n · 2^-53 relative at worst), not of an f32 sum.
+#[inline(always)]
+pub(crate) fn sum_widened(x: &[f32]) -> f64 {
+    let (chunks, rest) = x.as_chunks::<LANES>();
+    let mut acc = [0.0f64; LANES];
+    for c in chunks {
+        for i in 0..LANES {
+            acc[i] += f64::from(c[i]);
+        }
+    }
+    for (a, &v) in acc.iter_mut().zip(rest) {
+        *a += f64::from(v);
+    }
+    reduce(acc)
+}
+
+/// Neumaier's compensated sum in 16 independent lanes: the rounding error of
+/// every add is recovered exactly and summed separately.
+#[inline(always)]
+pub(crate) fn sum_neumaier(x: &[f64]) -> f64 {
+    const L: usize = 16;
+    let (chunks, rest) = x.as_chunks::<L>();
+    let mut s = [0.0f64; L];
+    let mut c = [0.0f64; L];
+    let step = |s: &mut f64, c: &mut f64, v: f64| {
+        let t = *s + v;
+        let big_s = s.abs() >= v.abs();
+        *c += if big_s { (*s - t) + v } else { (v - t) + *s };
+        *s = t;
+    };
+    for ch in chunks {
+        for i in 0..L {
+            step(&mut s[i], &mut c[i], ch[i]);
+        }
+    }
+    for (i, &v) in rest.iter().enumerate() {
+        step(&mut s[i], &mut c[i], v);
+    }
+    // Fold the lanes with the same compensation.
+    let (mut total, mut comp) = (0.0f64, 0.0f64);
+    for i in 0..L {
+        step(&mut total, &mut comp, s[i]);
+        comp += c[i];
+    }
+    total + comp
+}
+
+#[inline(always)]
+pub(crate) fn dot<T: Float, const FMA: bool>(a: &[T], b: &[T]) -> T {
+    let n = a.len().min(b.len());
+    let (ca, ra) = a[..n].as_chunks::<LANES>();
+    let (cb, rb) = b[..n].as_chunks::<LANES>();
+    let mut acc = [T::ZERO; LANES];
+    for (x, y) in ca.iter().zip(cb) {
+        for i in 0..LANES {
+            acc[i] = x[i].mul_add_if::<FMA>(y[i], acc[i]);
+        }
+    }
+    for ((acc, &x), &y) in acc.iter_mut().zip(ra).zip(rb) {
+        *acc = x.mul_add_if::<FMA>(y, *acc);
+    }
+    reduce(acc)
+}
+
+#[inline(always)]
+pub(crate) fn l1<T: Float>(a: &[T], b: &[T]) -> T {
+    let n = a.len().min(b.len());
+    let (ca, ra) = a[..n].as_chunks::<LANES>();
+    let (cb, rb) = b[..n].as_chunks::<LANES>();
+    let mut acc = [T::ZERO; LANES];
+    for (x, y) in ca.iter().zip(cb) {
+        for i in 0..LANES {
+            acc[i] = acc[i] + (x[i] - y[i]).abs();
+        }
+    }
+    for ((acc, &x), &y) in acc.iter_mut().zip(ra).zip(rb) {
+        *acc = *acc + (x - y).abs();
+    }
+    reduce(acc)
+}
+
+#[inline(always)]
+pub(crate) fn l2_squared<T: Float, const FMA: bool>(a: &[T], b: &[T]) -> T {
+    let n = a.len().min(b.len());
+    let (ca, ra) = a[..n].as_chunks::<LANES>();
+    let (cb, rb) = b[..n].as_chunks::<LANES>();
+    let mut acc = [T::ZERO; LANES];
+    for (x, y) in ca.iter().zip(cb) {
+        for i in 0..LANES {
+            let d = x[i] - y[i];
+            acc[i] = d.mul_add_if::<FMA>(d, acc[i]);
+        }
+    }
+    for ((acc, &x), &y) in acc.iter_mut().zip(ra).zip(rb) {
+        let d = x - y;
+        *acc = d.mul_add_if::<FMA>(d, *acc);
+    }
+    reduce(acc)
+}
+
+/// `(a·b, a·a, b·b)` in one pass.
+#[inline(always)]
+pub(crate) fn dot_norms<T: Float, const FMA: bool>(a: &[T], b: &[T]) -> (T, T, T) {
+    let n = a.len().min(b.len());
+    let (ca, ra) = a[..n].as_chunks::<LANES3>();
+    let (cb, rb) = b[..n].as_chunks::<LANES3>();
+    let (mut ab, mut aa, mut bb) = ([T::ZERO; LANES3], [T::ZERO; LANES3], [T::ZERO; LANES3]);
+    for (x, y) in ca.iter().zip(cb) {
+        for i in 0..LANES3 {
+            ab[i] = x[i].mul_add_if::<FMA>(y[i], ab[i]);
+            aa[i] = x[i].mul_add_if::<FMA>(x[i], aa[i]);
+            bb[i] = y[i].mul_add_if::<FMA>(y[i], bb[i]);
+        }
+    }
+    for (i, (&x, &y)) in ra.iter().zip(rb).enumerate() {
+        ab[i] = x.mul_add_if::<FMA>(y, ab[i]);
+        aa[i] = x.mul_add_if::<FMA>(x, aa[i]);
+        bb[i] = y.mul_add_if::<FMA>(y, bb[i]);
+    }
+    (reduce(ab), reduce(aa), reduce(bb))
+}
+
+/// Smallest (`MAX = false`) or largest value; NaN if any value is NaN.
+/// `x` must not be empty.
+#[inline(always)]
+pub(crate) fn extreme<T: Float, const MAX: bool>(x: &[T]) -> T {
+    let (chunks, rest) = x.as_chunks::<LANES>();
+    let mut m = [x[0]; LANES];
+    let mut nan = [0u32; LANES];
+    let better = |v: T, m: T| if MAX { v > m } else { v < m };
+    for c in chunks {
+        for i in 0..LANES {
+            m[i] = if better(c[i], m[i]) { c[i] } else { m[i] };
+            nan[i] |= u32::from(c[i].is_nan());
+        }
+    }
+    for (i, &v) in rest.iter().enumerate() {
+        m[i] = if better(v, m[i]) { v } else { m[i] };
+        nan[i] |= u32::from(v.is_nan());
+    }
+    if nan.iter().any(|&f| f != 0) || x[0].is_nan() {
+        return x.iter().copied().find(|v| v.is_nan()).unwrap_or(x[0]);
+    }
+    let mut best = m[0];
+    for &v in &m[1..] {
+        if better(v, best) {
+            best = v;
+        }
+    }
+    best
+}
+
+/// Number of values above (`ABOVE`) or below the threshold; NaN never counts.
+#[inline(always)]
+pub(crate) fn count<T: Float, const ABOVE: bool>(x: &[T], t: T) -> usize {
+    let (chunks, rest) = x.as_chunks::<LANES>();
+    let mut acc = [0u32; LANES];
+    for c in chunks {
+        for i in 0..LANES {
+            acc[i] += u32::from(if ABOVE { c[i] > t } else { c[i] < t });
+        }
+    }
+    let mut total: usize = acc.iter().map(|&a| a as usize).sum();
+    total += rest
+        .iter()
+        .filter(|&&v| if ABOVE { v > t } else { v < t })
+        .count();
+    total
+}
+
+#[inline(always)]
+pub(crate) fn axpy<T: Float, const FMA: bool>(a: T, x: &[T], y: &mut [T]) {
+    for (y, &x) in y.iter_mut().zip(x) {
+        *y = a.mul_add_if::<FMA>(x, *y);
+    }
+}
+
+#[inline(always)]
+pub(crate) fn scale<T: Float>(a: T, x: &mut [T]) {
+    for v in x {
+        *v = *v * a;
+    }
+}
+
+#[inline(always)]
+pub(crate) fn add<T: Float>(x: &[T], y: &mut [T]) {
+    for (y, &x) in y.iter_mut().zip(x) {
+        *y = *y + x;
+    }
+}
+
+#[inline(always)]
+pub(crate) fn clamp<T: Float>(x: &mut [T], lo: T, hi: T) {
+    for v in x {
+        let c = if *v < lo { lo } else { *v };
+        *v = if c > hi { hi } else { c };
+    }
+}
+
+/// Values per statistics block: fits L1 with room to spare.
+const STATS_BLOCK: usize = 1024;
+
+/// Fused statistics: per L1-sized block, the sum and extremes in one
+/// vectorized pass, then the squared deviations from the block mean in a
+/// second pass over the cached block, then Chan's exact merge of the block
+/// into the running result.
+#[inline(always)]
+pub(crate) fn stats<T: Float, const FMA: bool>(x: &[T]) -> Stats {
+    let mut total = Stats::new();
+    for block in x.chunks(STATS_BLOCK) {
+        let (chunks, rest) = block.as_chunks::<LANES3>();
+        let mut s = [0.0f64; LANES3];
+        for c in chunks {
+            for i in 0..LANES3 {
+                s[i] += c[i].to_f64();
+            }
+        }
+        for (a, &v) in s.iter_mut().zip(rest) {
+            *a += v.to_f64();
+        }
+        let sum = reduce(s);
+        let n = block.len() as f64;
+        let mean = sum / n;
+        let mut m2 = [0.0f64; LANES3];
+        for c in chunks {
+            for i in 0..LANES3 {
+                let d = c[i].to_f64() - mean;
+                m2[i] = d.mul_add_if::<FMA>(d, m2[i]);
+            }
+        }
+        for (a, &v) in m2.iter_mut().zip(rest) {
+            let d = v.to_f64() - mean;
+            *a = d.mul_add_if::<FMA>(d, *a);
+        }
+        let b = Stats::from_parts(
+            block.len() as u64,
+            sum,
+            mean,
+            reduce(m2),
+            extreme::<T, false>(block).to_f64(),
+            extreme::<T, true>(block).to_f64(),
+        );
+        total.merge(&b);
+    }
+    total
+}
+
+/// Histogram counts: slot 0 underflow, 1..=bins the bins, bins+1 overflow,
+/// bins+2 NaN. Four interleaved count arrays avoid stalls when neighbouring
+/// values fall in the same bin.
+#[inline(always)]
+pub(crate) fn histogram<T: Float>(x: &[T], lo: f64, hi: f64, bins: usize, counts: &mut [u64]) {
+    let slots = bins + 3;
+    let scale = bins as f64 / (hi - lo);
+    let last = (bins - 1) as f64;
+    let mut sub = vec![0u64; 4 * slots];
+    let slot = |v: T| -> usize {
+        let v = v.to_f64();
+        if v.is_nan() {
+            bins + 2
+        } else if v < lo {
+            0
+        } else if v > hi {
+            bins + 1
+        } else {
+            // Values equal to hi fall in the last bin, like numpy.
+            ((v - lo) * scale).min(last) as usize + 1
+        }
+    };
+    let (chunks, rest) = x.as_chunks::<4>();
+    for c in chunks {
+        sub[slot(c[0])] += 1;
+        sub[slots + slot(c[1])] += 1;
+        sub[2 * slots + slot(c[2])] += 1;
+        sub[3 * slots + slot(c[3])] += 1;
+    }
+    for &v in rest {
+        sub[slot(v)] += 1;
+    }
+    for (k, c) in counts.iter_mut().enumerate().take(slots) {
+        *c += sub[k] + sub[slots + k] + sub[2 * slots + k] + sub[3 * slots + k];
+    }
+}
