@@ -296,32 +296,34 @@ pub(crate) fn stats<T: Float, const FMA: bool>(x: &[T]) -> Stats {
 /// values fall in the same bin.
 #[inline(always)]
 pub(crate) fn histogram<T: Float>(x: &[T], lo: f64, hi: f64, bins: usize, counts: &mut [u64]) {
+    const G: usize = 16;
     let slots = bins + 3;
     let scale = bins as f64 / (hi - lo);
     let last = (bins - 1) as f64;
+    let (under, over, nan_slot) = (0u64, (bins + 1) as u64, (bins + 2) as u64);
     let mut sub = vec![0u64; 4 * slots];
-    let slot = |v: T| -> usize {
-        let v = v.to_f64();
-        if v.is_nan() {
-            bins + 2
-        } else if v < lo {
-            0
-        } else if v > hi {
-            bins + 1
-        } else {
-            // Values equal to hi fall in the last bin, like numpy.
-            ((v - lo) * scale).min(last) as usize + 1
-        }
+    // Slot of each value by selects only (vectorizable); values equal to hi
+    // fall in the last bin, like numpy.
+    let slot_of = |v: f64| -> u64 {
+        let inside = ((v - lo) * scale).min(last).max(0.0) as u64 + 1;
+        let s = if v > hi { over } else { inside };
+        let s = if v < lo { under } else { s };
+        if v.is_nan() { nan_slot } else { s }
     };
-    let (chunks, rest) = x.as_chunks::<4>();
+    let (chunks, rest) = x.as_chunks::<G>();
+    let mut idx = [0u64; G];
     for c in chunks {
-        sub[slot(c[0])] += 1;
-        sub[slots + slot(c[1])] += 1;
-        sub[2 * slots + slot(c[2])] += 1;
-        sub[3 * slots + slot(c[3])] += 1;
+        for i in 0..G {
+            idx[i] = slot_of(c[i].to_f64());
+        }
+        // Four interleaved count arrays: neighbouring values in one bin do
+        // not wait on each other's increments.
+        for (i, &k) in idx.iter().enumerate() {
+            sub[(i & 3) * slots + k as usize] += 1;
+        }
     }
     for &v in rest {
-        sub[slot(v)] += 1;
+        sub[slot_of(v.to_f64()) as usize] += 1;
     }
     for (k, c) in counts.iter_mut().enumerate().take(slots) {
         *c += sub[k] + sub[slots + k] + sub[2 * slots + k] + sub[3 * slots + k];
