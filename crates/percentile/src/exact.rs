@@ -347,7 +347,7 @@ impl<T: Sample> Percentiles<T> {
         out: &mut [f64],
     ) -> Result<bool, Error> {
         let n = data.len();
-        let sample_size = (n / 128).clamp(2048, 16_384);
+        let sample_size = (n / 128).max(2048.min(n / 8)).min(16_384);
         // Plan on the estimated count of non-NaN values; the exact count is
         // known after the pass and the ranks are re-derived from it.
         self.plan(n, qs, method);

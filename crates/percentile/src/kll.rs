@@ -34,6 +34,7 @@ pub struct KllSketch {
     levels: Vec<Vec<f64>>,
     count: u64,
     nan_count: u64,
+    sum: f64,
     min: f64,
     max: f64,
     rng: u64,
@@ -50,6 +51,7 @@ impl PartialEq for KllSketch {
             && self.levels == other.levels
             && self.count == other.count
             && self.nan_count == other.nan_count
+            && self.sum.to_bits() == other.sum.to_bits()
             && self.min.to_bits() == other.min.to_bits()
             && self.max.to_bits() == other.max.to_bits()
             && self.rng == other.rng
@@ -81,6 +83,7 @@ impl KllSketch {
             levels: vec![Vec::new()],
             count: 0,
             nan_count: 0,
+            sum: 0.0,
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
             rng: 0x9E37_79B9_7F4A_7C15 ^ k as u64,
@@ -121,6 +124,7 @@ impl KllSketch {
         }
         self.sorted = OnceLock::new();
         self.count += 1;
+        self.sum += x;
         self.min = self.min.min(x);
         self.max = self.max.max(x);
         self.levels[0].push(x);
@@ -198,6 +202,7 @@ impl KllSketch {
         }
         self.count += other.count;
         self.nan_count += other.nan_count;
+        self.sum += other.sum;
         self.min = self.min.min(other.min);
         self.max = self.max.max(other.max);
         self.compress();
@@ -212,6 +217,11 @@ impl KllSketch {
     /// Number of NaN values skipped.
     pub fn nan_count(&self) -> u64 {
         self.nan_count
+    }
+
+    /// Exact sum of the inserted values (`0.0` when empty).
+    pub fn sum(&self) -> f64 {
+        self.sum
     }
 
     /// Exact smallest value, `None` when empty.
@@ -236,6 +246,7 @@ impl KllSketch {
         self.capacity_total = self.total_capacity();
         self.count = 0;
         self.nan_count = 0;
+        self.sum = 0.0;
         self.min = f64::INFINITY;
         self.max = f64::NEG_INFINITY;
         self.sorted = OnceLock::new();
@@ -331,6 +342,7 @@ struct KllRepr {
     levels: Vec<Vec<f64>>,
     count: u64,
     nan_count: u64,
+    sum: f64,
     min: f64,
     max: f64,
     rng: u64,
@@ -344,6 +356,7 @@ impl From<KllSketch> for KllRepr {
             levels: s.levels,
             count: s.count,
             nan_count: s.nan_count,
+            sum: s.sum,
             min: s.min,
             max: s.max,
             rng: s.rng,
@@ -383,6 +396,7 @@ impl TryFrom<KllRepr> for KllSketch {
         s.levels = r.levels;
         s.count = r.count;
         s.nan_count = r.nan_count;
+        s.sum = r.sum;
         s.min = if r.count > 0 { r.min } else { f64::INFINITY };
         s.max = if r.count > 0 {
             r.max

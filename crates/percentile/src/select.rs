@@ -26,7 +26,16 @@ pub(crate) fn multiselect<T: Sample>(data: &mut [T], ranks: &[usize]) {
         move_extreme_to(data, last);
         return multiselect(&mut data[..last], &ranks[..ranks.len() - 1]);
     }
-    let mid = ranks.len() / 2;
+    // Pivot on the rank nearest the middle of the data, not of the rank
+    // list: quantiles crowd at the top (p90, p95, p99), and splitting the
+    // data in halves keeps the later selections small.
+    let half = data.len() / 2;
+    let mid = ranks.partition_point(|&r| r < half).min(ranks.len() - 1);
+    let mid = if mid > 0 && half - ranks[mid - 1] < ranks[mid].abs_diff(half) {
+        mid - 1
+    } else {
+        mid
+    };
     let r = ranks[mid];
     let (left, _, right) = data.select_nth_unstable_by(r, T::total_cmp);
     multiselect(left, &ranks[..mid]);

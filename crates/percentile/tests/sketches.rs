@@ -201,6 +201,7 @@ fn merged_kll_sketches_keep_the_rank_bound() {
         merged.merge(&s).expect("same k");
     }
     assert_eq!(merged.count(), 400_000);
+    assert_eq!(merged.sum(), data.iter().sum::<f64>());
     for &q in &QS {
         let est = merged.quantile(q).expect("q");
         let rank = est / 400_000.0; // value i sits at rank i / n

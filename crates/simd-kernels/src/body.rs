@@ -252,24 +252,37 @@ const STATS_BLOCK: usize = 1024;
 /// into the running result.
 #[inline(always)]
 pub(crate) fn stats<T: Float, const FMA: bool>(x: &[T]) -> Stats {
+    const L: usize = 16;
     let mut total = Stats::new();
     for block in x.chunks(STATS_BLOCK) {
-        let (chunks, rest) = block.as_chunks::<LANES3>();
-        let mut s = [0.0f64; LANES3];
+        let (chunks, rest) = block.as_chunks::<L>();
+        // Pass 1: sum and extremes together (16 lanes each: twelve AVX2
+        // registers, enough chains to hide the add latency).
+        let first = block[0].to_f64();
+        let mut s = [0.0f64; L];
+        let mut lo = [first; L];
+        let mut hi = [first; L];
         for c in chunks {
-            for i in 0..LANES3 {
-                s[i] += c[i].to_f64();
+            for i in 0..L {
+                let v = c[i].to_f64();
+                s[i] += v;
+                lo[i] = if v < lo[i] { v } else { lo[i] };
+                hi[i] = if v > hi[i] { v } else { hi[i] };
             }
         }
-        for (a, &v) in s.iter_mut().zip(rest) {
-            *a += v.to_f64();
+        for (i, &v) in rest.iter().enumerate() {
+            let v = v.to_f64();
+            s[i] += v;
+            lo[i] = if v < lo[i] { v } else { lo[i] };
+            hi[i] = if v > hi[i] { v } else { hi[i] };
         }
         let sum = reduce(s);
         let n = block.len() as f64;
         let mean = sum / n;
-        let mut m2 = [0.0f64; LANES3];
+        // Pass 2: squared deviations from the block mean, over the cached block.
+        let mut m2 = [0.0f64; L];
         for c in chunks {
-            for i in 0..LANES3 {
+            for i in 0..L {
                 let d = c[i].to_f64() - mean;
                 m2[i] = d.mul_add_if::<FMA>(d, m2[i]);
             }
@@ -278,15 +291,27 @@ pub(crate) fn stats<T: Float, const FMA: bool>(x: &[T]) -> Stats {
             let d = v.to_f64() - mean;
             *a = d.mul_add_if::<FMA>(d, *a);
         }
-        let b = Stats::from_parts(
+        // A NaN makes the sum NaN (so does inf + -inf): only then look for one.
+        let has_nan = sum.is_nan() && block.iter().any(|v| v.is_nan());
+        let (min, max) = if has_nan {
+            (f64::NAN, f64::NAN)
+        } else {
+            let mut min = lo[0];
+            let mut max = hi[0];
+            for i in 1..L {
+                min = if lo[i] < min { lo[i] } else { min };
+                max = if hi[i] > max { hi[i] } else { max };
+            }
+            (min, max)
+        };
+        total.merge(&Stats::from_parts(
             block.len() as u64,
             sum,
             mean,
             reduce(m2),
-            extreme::<T, false>(block).to_f64(),
-            extreme::<T, true>(block).to_f64(),
-        );
-        total.merge(&b);
+            min,
+            max,
+        ));
     }
     total
 }
