@@ -50,6 +50,9 @@
 //!   normalized rank error of about 1.3 % at `k = 200` with 99 % probability.
 //!   Merges of either are exact operations on their state.
 //! - **Threads.** Every public type is `Send + Sync`.
+//! - **Safety.** One `unsafe` block in the crate: the call of the bracket
+//!   pass compiled with AVX2, made only after `is_x86_feature_detected!`
+//!   confirmed AVX2 (the same code runs on every CPU without it).
 //!
 //! # Errors
 //!

@@ -91,57 +91,41 @@ pub(crate) fn sum_neumaier(x: &[f64]) -> f64 {
     total + comp
 }
 
+/// `Σ step(a_i, b_i)` over two slices, in `LANES` independent accumulators:
+/// the shape shared by dot, L1 and squared L2.
 #[inline(always)]
-pub(crate) fn dot<T: Float, const FMA: bool>(a: &[T], b: &[T]) -> T {
+fn binary_reduce<T: Float>(a: &[T], b: &[T], step: impl Fn(T, T, T) -> T) -> T {
     let n = a.len().min(b.len());
     let (ca, ra) = a[..n].as_chunks::<LANES>();
     let (cb, rb) = b[..n].as_chunks::<LANES>();
     let mut acc = [T::ZERO; LANES];
     for (x, y) in ca.iter().zip(cb) {
         for i in 0..LANES {
-            acc[i] = x[i].mul_add_if::<FMA>(y[i], acc[i]);
+            acc[i] = step(acc[i], x[i], y[i]);
         }
     }
     for ((acc, &x), &y) in acc.iter_mut().zip(ra).zip(rb) {
-        *acc = x.mul_add_if::<FMA>(y, *acc);
+        *acc = step(*acc, x, y);
     }
     reduce(acc)
+}
+
+#[inline(always)]
+pub(crate) fn dot<T: Float, const FMA: bool>(a: &[T], b: &[T]) -> T {
+    binary_reduce(a, b, |acc, x, y| x.mul_add_if::<FMA>(y, acc))
 }
 
 #[inline(always)]
 pub(crate) fn l1<T: Float>(a: &[T], b: &[T]) -> T {
-    let n = a.len().min(b.len());
-    let (ca, ra) = a[..n].as_chunks::<LANES>();
-    let (cb, rb) = b[..n].as_chunks::<LANES>();
-    let mut acc = [T::ZERO; LANES];
-    for (x, y) in ca.iter().zip(cb) {
-        for i in 0..LANES {
-            acc[i] = acc[i] + (x[i] - y[i]).abs();
-        }
-    }
-    for ((acc, &x), &y) in acc.iter_mut().zip(ra).zip(rb) {
-        *acc = *acc + (x - y).abs();
-    }
-    reduce(acc)
+    binary_reduce(a, b, |acc, x, y| acc + (x - y).abs())
 }
 
 #[inline(always)]
 pub(crate) fn l2_squared<T: Float, const FMA: bool>(a: &[T], b: &[T]) -> T {
-    let n = a.len().min(b.len());
-    let (ca, ra) = a[..n].as_chunks::<LANES>();
-    let (cb, rb) = b[..n].as_chunks::<LANES>();
-    let mut acc = [T::ZERO; LANES];
-    for (x, y) in ca.iter().zip(cb) {
-        for i in 0..LANES {
-            let d = x[i] - y[i];
-            acc[i] = d.mul_add_if::<FMA>(d, acc[i]);
-        }
-    }
-    for ((acc, &x), &y) in acc.iter_mut().zip(ra).zip(rb) {
+    binary_reduce(a, b, |acc, x, y| {
         let d = x - y;
-        *acc = d.mul_add_if::<FMA>(d, *acc);
-    }
-    reduce(acc)
+        d.mul_add_if::<FMA>(d, acc)
+    })
 }
 
 /// `(a·b, a·a, b·b)` in one pass.
