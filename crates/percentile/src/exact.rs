@@ -171,11 +171,7 @@ impl<T: Sample> Percentiles<T> {
         method: Method,
         out: &mut [f64],
     ) -> Result<(), Error> {
-        validate_fractions(qs, out.len())?;
-        if data.is_empty() {
-            return Err(Error::EmptyInput);
-        }
-        if self.use_brackets(data.len(), qs.len()) && self.bracket_solve(data, qs, method, out)? {
+        if self.validate_then_try_brackets(data, qs, method, out)? {
             return Ok(());
         }
         // Copy path: small inputs, many ranks, or a bracket that missed.
@@ -227,11 +223,7 @@ impl<T: Sample> Percentiles<T> {
         method: Method,
         out: &mut [f64],
     ) -> Result<(), Error> {
-        validate_fractions(qs, out.len())?;
-        if data.is_empty() {
-            return Err(Error::EmptyInput);
-        }
-        if self.use_brackets(data.len(), qs.len()) && self.bracket_solve(data, qs, method, out)? {
+        if self.validate_then_try_brackets(data, qs, method, out)? {
             return Ok(());
         }
         match self.config.nan_policy {
@@ -292,6 +284,26 @@ impl<T: Sample> Percentiles<T> {
         let mut out = [0.0];
         self.quantiles_into(data, &[q], method, &mut out)?;
         Ok(out[0])
+    }
+
+    /// Checks the request, then answers it by the read-only bracket pass
+    /// when the input is large enough; `Ok(false)` leaves it to the caller's
+    /// selection path (small input, many ranks, or a bracket that missed).
+    fn validate_then_try_brackets(
+        &mut self,
+        data: &[T],
+        qs: &[f64],
+        method: Method,
+        out: &mut [f64],
+    ) -> Result<bool, Error> {
+        validate_fractions(qs, out.len())?;
+        if data.is_empty() {
+            return Err(Error::EmptyInput);
+        }
+        if self.use_brackets(data.len(), qs.len()) {
+            return self.bracket_solve(data, qs, method, out);
+        }
+        Ok(false)
     }
 
     fn use_brackets(&self, n: usize, n_qs: usize) -> bool {
