@@ -6,8 +6,9 @@
 //!
 //! Each stage prints a titled section and its wall time. Stages are added as
 //! the crates land: the summary (plain Rust, the reference every later stage
-//! is compared with) and the exact and sketched percentiles of
-//! `novacron-percentile`.
+//! is compared with), the exact and sketched percentiles of
+//! `novacron-percentile`, per-VM statistics through `novacron-simd-kernels`,
+//! and VM placement through `novacron-qubo-solver`.
 
 #[path = "common/fleet.rs"]
 mod fleet;
@@ -82,6 +83,14 @@ fn main() {
     let t = Instant::now();
     let report = stage_simd(&fleet);
     section("per-VM fused statistics (novacron-simd-kernels)", t);
+    print!("{report}");
+
+    let t = Instant::now();
+    let report = stage_placement(&fleet, args.seed);
+    section(
+        "VM placement: QUBO vs first-fit decreasing (novacron-qubo-solver)",
+        t,
+    );
     print!("{report}");
 }
 
@@ -256,6 +265,169 @@ fn stage_simd(fleet: &Fleet) -> String {
             "  {} {:>6.2} % ({above} samples)",
             fleet.vms[*vm_idx].name, mean
         );
+    }
+    out
+}
+
+/// Stage 4: places the fleet's VMs on its hosts. First-fit decreasing places
+/// the whole fleet; the QUBO encoder + solvers work on a slice (the first 40
+/// VMs on the first 10 hosts — the one-hot/slack encoding grows with
+/// VMs × hosts and VMs² per capacity constraint) and are compared with FFD
+/// on the same slice, from a random start (annealing) and warm-started from
+/// FFD (tabu).
+fn stage_placement(fleet: &Fleet, seed: u64) -> String {
+    use novacron_qubo_solver::{
+        EncoderConfig, HostSpec, HybridSolver, Placement, PlacementProblem, SimulatedAnnealing,
+        TabuSearch, VmDemand,
+    };
+    use std::fmt::Write;
+
+    let mut out = String::new();
+    let problem = |n_vms: usize, n_hosts: usize| PlacementProblem {
+        vms: fleet
+            .vms
+            .iter()
+            .take(n_vms)
+            .map(|v| VmDemand {
+                demand: vec![u64::from(v.cpu_cores), v.memory_mib],
+            })
+            .collect(),
+        hosts: fleet
+            .hosts
+            .iter()
+            .take(n_hosts)
+            .map(|h| HostSpec {
+                capacity: vec![u64::from(h.cpu_cores), h.memory_mib],
+                cost: h.cost_per_hour,
+            })
+            .collect(),
+        affinity: Vec::new(),
+        anti_affinity: Vec::new(),
+    };
+    let describe = |p: &PlacementProblem, placement: &Placement| {
+        let host_of: Vec<Option<usize>> = placement.host_of.iter().map(|&h| Some(h)).collect();
+        let violations = p.violations(&host_of).len();
+        format!(
+            "cost {:>8.2}/h on {:>3} hosts, {}",
+            placement.cost,
+            placement.hosts_used,
+            if violations == 0 {
+                "feasible".to_string()
+            } else {
+                format!("{violations} violations")
+            }
+        )
+    };
+
+    let whole = problem(fleet.vms.len(), fleet.hosts.len());
+    let t = Instant::now();
+    match whole.first_fit_decreasing() {
+        Ok(ffd) => {
+            let _ = writeln!(
+                out,
+                "whole fleet, FFD        : {} ({:.1} ms)",
+                describe(&whole, &ffd),
+                t.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(out, "whole fleet, FFD        : {e}");
+        }
+    }
+    let (nv, nh) = (fleet.vms.len(), fleet.hosts.len());
+    let _ = writeln!(
+        out,
+        "a whole-fleet QUBO would need {} VM-host variables and about {:.1} M quadratic terms",
+        nv * nh,
+        (nh * nv * nv + nv * nh * nh) as f64 / 2e6
+    );
+
+    let slice = problem(40.min(nv), 10.min(nh));
+    let ffd = match slice.first_fit_decreasing() {
+        Ok(ffd) => ffd,
+        Err(e) => {
+            let _ = writeln!(out, "slice: {e}");
+            return out;
+        }
+    };
+    let _ = writeln!(
+        out,
+        "slice of {} VMs on {} hosts:",
+        slice.vms.len(),
+        slice.hosts.len()
+    );
+    let _ = writeln!(out, "  first-fit decreasing  : {}", describe(&slice, &ffd));
+    let config = EncoderConfig::default();
+    let encoding = match slice.encode(&config) {
+        Ok(e) => e,
+        Err(e) => {
+            let _ = writeln!(out, "  encoder: {e}");
+            return out;
+        }
+    };
+    let _ = writeln!(
+        out,
+        "  encoding              : {} variables ({} slack), {} interactions, penalty {:.1}",
+        encoding.bqm().num_variables(),
+        encoding.num_slack_variables(),
+        encoding.bqm().num_interactions(),
+        encoding.penalty()
+    );
+    // The report's flow: a primary backend, validation against the
+    // constraints, a classical fallback; then decode and repair.
+    let t = Instant::now();
+    let hybrid = HybridSolver::new(
+        Box::new(SimulatedAnnealing::new().seed(seed).num_sweeps(4000)),
+        Box::new(TabuSearch::new().seed(seed).iterations(400_000)),
+    );
+    match hybrid.sample_validated(encoding.bqm(), &encoding) {
+        Ok(outcome) => {
+            let state = outcome
+                .best_valid
+                .as_ref()
+                .or(outcome.sampleset.first())
+                .map(|s| s.state.clone());
+            let repaired = state
+                .and_then(|s| encoding.decode(&s).ok())
+                .and_then(|d| encoding.repair(&d).ok());
+            if let Some(p) = repaired {
+                let _ = writeln!(
+                    out,
+                    "  QUBO, random start    : {} (backend {:?}, {:.0} ms)",
+                    describe(&slice, &p),
+                    outcome.backend,
+                    t.elapsed().as_secs_f64() * 1e3
+                );
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(out, "  QUBO, random start    : {e}");
+        }
+    }
+    let t = Instant::now();
+    let warm = encoding.encode_placement(&ffd).and_then(|start| {
+        TabuSearch::new()
+            .seed(seed)
+            .num_reads(2)
+            .iterations(200_000)
+            .initial_states(vec![start])
+            .sample(encoding.bqm())
+    });
+    match warm.and_then(|set| {
+        let best = set.first().map(|s| s.state.clone()).unwrap_or_default();
+        encoding.repair(&encoding.decode(&best)?)
+    }) {
+        Ok(p) => {
+            let _ = writeln!(
+                out,
+                "  QUBO, warm from FFD   : {} ({:.0} ms)",
+                describe(&slice, &p),
+                t.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(out, "  QUBO, warm from FFD   : {e}");
+        }
     }
     out
 }

@@ -40,3 +40,8 @@ fn percentile_sketch_corpus_replays_without_panic() {
 fn simd_kernels_corpus_replays_without_panic() {
     replay("simd_kernels", novacron_fuzz::simd_kernels);
 }
+
+#[test]
+fn qubo_parsers_corpus_replays_without_panic() {
+    replay("qubo_parsers", novacron_fuzz::qubo_parsers);
+}

@@ -1,0 +1,390 @@
+//! The VM-placement encoder: exact optimum on small cases, FFD on large ones, errors.
+
+#![allow(clippy::unwrap_used)] // Helpers outside #[test] functions unwrap too.
+
+mod common;
+
+use novacron_qubo_solver::{
+    EncoderConfig, Error, ExactSolver, HostSpec, Placement, PlacementProblem, SimulatedAnnealing,
+    TabuSearch, Violation, VmDemand,
+};
+use rand::RngExt;
+
+fn vm(cpu: u64, mem: u64) -> VmDemand {
+    VmDemand {
+        demand: vec![cpu, mem],
+    }
+}
+
+fn host(cpu: u64, mem: u64, cost: f64) -> HostSpec {
+    HostSpec {
+        capacity: vec![cpu, mem],
+        cost,
+    }
+}
+
+fn random_problem(n_vms: usize, n_hosts: usize, seed: u64) -> PlacementProblem {
+    let mut r = common::rng(seed);
+    let vms = (0..n_vms)
+        .map(|_| {
+            vm(
+                1 << r.random_range(0..3),
+                1024 * (1 << r.random_range(0..4)),
+            )
+        })
+        .collect();
+    let hosts = (0..n_hosts)
+        .map(|_| {
+            let size = r.random_range(1..=3u64);
+            host(
+                8 * size,
+                16384 * size,
+                size as f64 * r.random_range(0.8..1.2),
+            )
+        })
+        .collect();
+    PlacementProblem {
+        vms,
+        hosts,
+        affinity: Vec::new(),
+        anti_affinity: Vec::new(),
+    }
+}
+
+/// The best feasible placement and its objective, by enumerating all H^V assignments.
+fn brute_force(p: &PlacementProblem, config: &EncoderConfig) -> Option<(f64, Placement)> {
+    let (nv, nh) = (p.vms.len(), p.hosts.len());
+    let mut best: Option<(f64, Placement)> = None;
+    for k in 0..nh.pow(nv as u32) {
+        let host_of: Vec<usize> = (0..nv).map(|v| k / nh.pow(v as u32) % nh).collect();
+        let as_opt: Vec<Option<usize>> = host_of.iter().map(|&h| Some(h)).collect();
+        if p.violations(&as_opt).is_empty() {
+            let placement = p.placement(host_of);
+            let value = p.objective(&placement, config);
+            if best.as_ref().is_none_or(|(b, _)| value < *b) {
+                best = Some((value, placement));
+            }
+        }
+    }
+    best
+}
+
+/// A one-resource problem: VM demands, and hosts as (capacity, cost).
+fn one_resource(vms: &[u64], hosts: &[(u64, f64)]) -> PlacementProblem {
+    PlacementProblem {
+        vms: vms.iter().map(|&d| VmDemand { demand: vec![d] }).collect(),
+        hosts: hosts
+            .iter()
+            .map(|&(c, cost)| HostSpec {
+                capacity: vec![c],
+                cost,
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn decoded_best_sample_is_feasible_and_optimal_on_small_cases() {
+    for seed in 0..6 {
+        let mut p = random_problem(5, 3, seed);
+        if seed % 2 == 1 {
+            p.anti_affinity.push((0, 1));
+            p.affinity.push((2, 3));
+        }
+        let config = EncoderConfig {
+            balance_weight: if seed % 3 == 0 { 0.5 } else { 0.0 },
+            ..Default::default()
+        };
+        let Some((optimum, optimal)) = brute_force(&p, &config) else {
+            continue;
+        };
+        let enc = p.encode(&config).unwrap();
+        // Stops as soon as the optimum's energy is reached (the energy of a
+        // feasible state is its objective); otherwise runs the whole budget.
+        let set = TabuSearch::new()
+            .seed(seed)
+            .num_reads(4)
+            .iterations(2_000_000)
+            .energy_target(optimum)
+            .sample(enc.bqm())
+            .unwrap();
+        let best = set.first().unwrap();
+        let decoded = enc.decode(&best.state).unwrap();
+        assert!(
+            decoded.is_feasible(),
+            "seed {seed}: {:?}",
+            decoded.violations
+        );
+        let placement = enc.repair(&decoded).unwrap();
+        let value = p.objective(&placement, &config);
+        let optimal_state = enc.encode_placement(&optimal).unwrap();
+        assert!((enc.bqm().energy(&optimal_state).unwrap() - optimum).abs() < 1e-6);
+        assert!(
+            (value - optimum).abs() < 1e-9,
+            "seed {seed}: {value} vs optimum {optimum}"
+        );
+        // The energy of a feasible state is its objective (penalties vanish).
+        assert!(
+            (best.energy - value).abs() < 1e-6,
+            "energy {} vs objective {value}",
+            best.energy
+        );
+    }
+}
+
+#[test]
+fn exact_ground_state_of_a_tiny_encoding_is_the_optimum() {
+    let mut p = one_resource(&[2, 1, 1], &[(2, 1.0), (3, 1.5)]);
+    p.anti_affinity.push((1, 2));
+    let config = EncoderConfig::default();
+    let enc = p.encode(&config).unwrap();
+    assert!(enc.bqm().num_variables() <= ExactSolver::MAX_VARIABLES);
+    let set = ExactSolver::new().sample(enc.bqm()).unwrap();
+    let decoded = enc.decode(&set.first().unwrap().state).unwrap();
+    assert!(decoded.is_feasible());
+    let placement = enc.repair(&decoded).unwrap();
+    let (optimum, _) = brute_force(&p, &config).unwrap();
+    assert_eq!(p.objective(&placement, &config), optimum);
+    assert_eq!(placement.cost, 2.5);
+}
+
+#[test]
+fn every_infeasible_state_costs_more_than_every_feasible_one() {
+    let p = one_resource(&[1, 2], &[(2, 3.0), (3, 0.5)]);
+    let config = EncoderConfig {
+        balance_weight: 0.3,
+        ..Default::default()
+    };
+    let enc = p.encode(&config).unwrap();
+    // The same encoding with the penalty doubled separates every state's
+    // energy into objective + P · violation, without trusting the decoder:
+    // E(P) = obj + P·v and E(2P) = obj + 2P·v.
+    let doubled = p
+        .encode(&EncoderConfig {
+            penalty: Some(2.0 * enc.penalty()),
+            ..config
+        })
+        .unwrap();
+    let n = enc.bqm().num_variables();
+    let (mut worst_feasible, mut best_infeasible) = (f64::NEG_INFINITY, f64::INFINITY);
+    let (mut n_feasible, mut n_infeasible) = (0, 0);
+    for k in 0..1u64 << n {
+        let s = common::state(k, n, enc.bqm().vartype());
+        let e = enc.bqm().energy(&s).unwrap();
+        let violation = (doubled.bqm().energy(&s).unwrap() - e) / enc.penalty();
+        if violation.abs() < 1e-9 {
+            worst_feasible = worst_feasible.max(e);
+            n_feasible += 1;
+            assert!(enc.decode(&s).unwrap().is_feasible());
+        } else {
+            assert!(
+                violation >= 1.0 - 1e-9,
+                "a violation costs at least the penalty"
+            );
+            best_infeasible = best_infeasible.min(e);
+            n_infeasible += 1;
+        }
+    }
+    assert!(n_feasible > 0 && n_infeasible > 0);
+    assert!(
+        worst_feasible < best_infeasible,
+        "{worst_feasible} vs {best_infeasible}"
+    );
+}
+
+#[test]
+fn qubo_placement_is_feasible_and_never_worse_than_ffd_on_large_cases() {
+    for seed in 0..3 {
+        let p = random_problem(40, 10, 100 + seed);
+        let ffd = p.first_fit_decreasing().unwrap();
+        let feasible = |host_of: &[usize]| {
+            p.violations(&host_of.iter().map(|&h| Some(h)).collect::<Vec<_>>())
+                .is_empty()
+        };
+        assert!(feasible(&ffd.host_of));
+        let config = EncoderConfig::default();
+        let enc = p.encode(&config).unwrap();
+        let ffd_state = enc.encode_placement(&ffd).unwrap();
+        assert!((enc.bqm().energy(&ffd_state).unwrap() - ffd.cost).abs() < 1e-6);
+
+        // Cold start: annealing from random states, decoded and repaired.
+        let cold = SimulatedAnnealing::new()
+            .seed(seed)
+            .num_sweeps(5000)
+            .sample(enc.bqm())
+            .unwrap();
+        let cold = enc
+            .repair(&enc.decode(&cold.first().unwrap().state).unwrap())
+            .unwrap();
+        assert!(feasible(&cold.host_of));
+
+        // Warm start from FFD: tabu can only improve on it.
+        let warm = TabuSearch::new()
+            .seed(seed)
+            .num_reads(2)
+            .iterations(200_000)
+            .initial_states(vec![ffd_state])
+            .sample(enc.bqm())
+            .unwrap();
+        let decoded = enc.decode(&warm.first().unwrap().state).unwrap();
+        assert!(decoded.is_feasible(), "{:?}", decoded.violations);
+        let warm = enc.repair(&decoded).unwrap();
+        assert!(feasible(&warm.host_of));
+        assert!(
+            warm.cost <= ffd.cost + 1e-9,
+            "warm {} vs ffd {}",
+            warm.cost,
+            ffd.cost
+        );
+        println!(
+            "seed {seed}: ffd {:.3} ({} hosts), qubo cold {:.3} ({} hosts), qubo warm {:.3} ({} hosts)",
+            ffd.cost, ffd.hosts_used, cold.cost, cold.hosts_used, warm.cost, warm.hosts_used
+        );
+    }
+}
+
+#[test]
+fn repair_fixes_every_kind_of_violation() {
+    let p = PlacementProblem {
+        vms: vec![vm(4, 4), vm(4, 4), vm(2, 2), vm(2, 2)],
+        hosts: vec![host(8, 8, 1.0), host(8, 8, 1.0)],
+        affinity: vec![(2, 3)],
+        anti_affinity: vec![(0, 1)],
+    };
+    let enc = p.encode(&EncoderConfig::default()).unwrap();
+    // All on host 0 but VM 3 unplaced: overload, anti-affinity, split affinity.
+    let decoded = novacron_qubo_solver::Decoded {
+        host_of: vec![Some(0), Some(0), Some(0), None],
+        violations: p.violations(&[Some(0), Some(0), Some(0), None]),
+    };
+    assert!(decoded.violations.contains(&Violation::Unplaced { vm: 3 }));
+    assert!(
+        decoded
+            .violations
+            .iter()
+            .any(|v| matches!(v, Violation::OverCapacity { host: 0, .. }))
+    );
+    assert!(decoded.violations.contains(&Violation::AntiAffinity {
+        a: 0,
+        b: 1,
+        host: 0
+    }));
+    let fixed = enc.repair(&decoded).unwrap();
+    let as_opt: Vec<Option<usize>> = fixed.host_of.iter().map(|&h| Some(h)).collect();
+    assert_eq!(p.violations(&as_opt), vec![]);
+}
+
+#[test]
+fn infeasible_and_malformed_problems_are_errors() {
+    let too_much = PlacementProblem {
+        vms: vec![vm(10, 1)],
+        hosts: vec![host(4, 8, 1.0), host(4, 8, 1.0)],
+        ..Default::default()
+    };
+    assert!(matches!(
+        too_much.encode(&EncoderConfig::default()),
+        Err(Error::Infeasible { .. })
+    ));
+    assert!(matches!(
+        too_much.first_fit_decreasing(),
+        Err(Error::Infeasible { .. })
+    ));
+    let total = PlacementProblem {
+        vms: vec![vm(3, 1), vm(3, 1), vm(3, 1)],
+        hosts: vec![host(4, 8, 1.0), host(4, 8, 1.0)],
+        ..Default::default()
+    };
+    let err = total.encode(&EncoderConfig::default()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("total demand 9 exceeds total capacity 8"),
+        "{err}"
+    );
+    let mismatch = PlacementProblem {
+        vms: vec![VmDemand { demand: vec![1] }],
+        hosts: vec![host(4, 8, 1.0)],
+        ..Default::default()
+    };
+    assert!(matches!(
+        mismatch.encode(&EncoderConfig::default()),
+        Err(Error::InvalidProblem { .. })
+    ));
+    let bad_pair = PlacementProblem {
+        vms: vec![vm(1, 1)],
+        hosts: vec![host(4, 8, 1.0)],
+        anti_affinity: vec![(0, 5)],
+        ..Default::default()
+    };
+    assert!(matches!(
+        bad_pair.encode(&EncoderConfig::default()),
+        Err(Error::InvalidProblem { .. })
+    ));
+    let tied = PlacementProblem {
+        vms: vec![vm(1, 1), vm(1, 1)],
+        hosts: vec![host(4, 8, 1.0)],
+        affinity: vec![(0, 1)],
+        anti_affinity: vec![(1, 0)],
+    };
+    assert!(matches!(
+        tied.encode(&EncoderConfig::default()),
+        Err(Error::Infeasible { .. })
+    ));
+    let nan_cost = PlacementProblem {
+        vms: vec![vm(1, 1)],
+        hosts: vec![host(4, 8, f64::NAN)],
+        ..Default::default()
+    };
+    assert!(matches!(
+        nan_cost.encode(&EncoderConfig::default()),
+        Err(Error::InvalidProblem { .. })
+    ));
+    let ok = random_problem(3, 2, 1);
+    let bad_weight = EncoderConfig {
+        balance_weight: -1.0,
+        ..Default::default()
+    };
+    assert!(matches!(
+        ok.encode(&bad_weight),
+        Err(Error::InvalidParameter {
+            name: "balance_weight",
+            ..
+        })
+    ));
+    let bad_penalty = EncoderConfig {
+        penalty: Some(f64::INFINITY),
+        ..Default::default()
+    };
+    assert!(matches!(
+        ok.encode(&bad_penalty),
+        Err(Error::InvalidParameter {
+            name: "penalty",
+            ..
+        })
+    ));
+    let enc = ok.encode(&EncoderConfig::default()).unwrap();
+    assert!(matches!(
+        enc.decode(&[0, 1]),
+        Err(Error::InvalidState { .. })
+    ));
+}
+
+#[test]
+fn an_empty_problem_encodes_to_an_empty_model() {
+    let p = PlacementProblem {
+        hosts: vec![host(4, 8, 1.0)],
+        ..Default::default()
+    };
+    let enc = p
+        .encode(&EncoderConfig {
+            host_costs: false,
+            ..Default::default()
+        })
+        .unwrap();
+    let set = TabuSearch::new().seed(1).sample(enc.bqm()).unwrap();
+    let placement = enc
+        .repair(&enc.decode(&set.first().unwrap().state).unwrap())
+        .unwrap();
+    assert!(placement.host_of.is_empty());
+    assert_eq!(placement.cost, 0.0);
+}
