@@ -168,6 +168,20 @@ impl TestDb {
         &self.url
     }
 
+    /// The URL of this test's database over the throwaway server's Unix
+    /// socket (`postgres://postgres@localhost/name?host=/dir&port=N`); `None`
+    /// on a `DATABASE_URL` server, whose socket this helper does not know.
+    pub fn socket_url(&self) -> Option<String> {
+        self.server.as_ref().map(|s| {
+            format!(
+                "postgres://postgres@localhost/{}?host={}&port={}",
+                self.name,
+                s.dir.display(),
+                s.port
+            )
+        })
+    }
+
     /// The database's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -192,6 +206,16 @@ impl TestDb {
     /// [`Error::Command`] with psql's message when the SQL fails.
     pub fn psql(&self, sql: &str) -> Result<String, Error> {
         run_psql(&self.psql, &self.url, sql)
+    }
+
+    /// Runs SQL in the server's maintenance database `postgres` (for
+    /// example to terminate this database's sessions or drop it).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Command`] with psql's message when the SQL fails.
+    pub fn psql_admin(&self, sql: &str) -> Result<String, Error> {
+        run_psql(&self.psql, &self.admin_url, sql)
     }
 }
 
