@@ -8,7 +8,9 @@
 //! the crates land: the summary (plain Rust, the reference every later stage
 //! is compared with), the exact and sketched percentiles of
 //! `novacron-percentile`, per-VM statistics through `novacron-simd-kernels`,
-//! and VM placement through `novacron-qubo-solver`.
+//! VM placement through `novacron-qubo-solver`, and the organization
+//! dashboard through `novacron-dashboard-query` (embedded SQLite, or
+//! PostgreSQL with `--database-url`).
 
 #[path = "common/fleet.rs"]
 mod fleet;
@@ -16,7 +18,7 @@ mod fleet;
 use std::time::Instant;
 
 use clap::Parser;
-use fleet::{Fleet, FleetConfig, METRICS, Severity, VmStatus};
+use fleet::{EPOCH_S, Fleet, FleetConfig, METRICS, Severity, VmStatus};
 
 /// Simulate a VM fleet and report on it with every NovaCron crate.
 #[derive(Debug, Parser)]
@@ -40,6 +42,10 @@ struct Args {
     /// Seed of the simulation.
     #[arg(long, default_value_t = FleetConfig::default().seed)]
     seed: u64,
+    /// Database of the dashboard stage: embedded SQLite by default, or an
+    /// empty PostgreSQL database (`postgres://…`).
+    #[arg(long, default_value = "sqlite::memory:")]
+    database_url: String,
 }
 
 fn main() {
@@ -89,6 +95,14 @@ fn main() {
     let report = stage_placement(&fleet, args.seed);
     section(
         "VM placement: QUBO vs first-fit decreasing (novacron-qubo-solver)",
+        t,
+    );
+    print!("{report}");
+
+    let t = Instant::now();
+    let report = stage_dashboard(&fleet, &args.database_url);
+    section(
+        "dashboard: one statement vs 1 + 3N (novacron-dashboard-query)",
         t,
     );
     print!("{report}");
@@ -428,6 +442,166 @@ fn stage_placement(fleet: &Fleet, seed: u64) -> String {
         Err(e) => {
             let _ = writeln!(out, "  QUBO, warm from FFD   : {e}");
         }
+    }
+    out
+}
+
+/// Stage 5: loads the fleet's last 100 samples per VM, its alerts and hourly
+/// scores into the dashboard database, then renders the largest
+/// organization's dashboard with the single statement and with the 1 + 3N
+/// baseline, timing both.
+fn stage_dashboard(fleet: &Fleet, url: &str) -> String {
+    use novacron_dashboard_query::{
+        BulkData, DashboardQuery, DashboardRepository, MetricSample, NewAlert, NewVm, ScoreSample,
+        Severity as DbSeverity,
+    };
+    use std::fmt::Write;
+
+    let mut out = String::new();
+    let ms = |s: i64| s * 1000;
+    let n = fleet.timestamps.len();
+    let first = n.saturating_sub(100);
+    let mut data = BulkData {
+        organizations: fleet
+            .orgs
+            .iter()
+            .map(|o| (o.id as i64 + 1, o.name.clone()))
+            .collect(),
+        ..Default::default()
+    };
+    for (vm, series) in fleet.vms.iter().zip(&fleet.series) {
+        let id = vm.id as i64 + 1;
+        data.vms.push(NewVm {
+            id: Some(id),
+            organization_id: vm.org_id as i64 + 1,
+            name: vm.name.clone(),
+            status: vm.status.as_str().to_string(),
+            cpu_cores: i32::try_from(vm.cpu_cores).unwrap_or(i32::MAX),
+            memory_mib: i64::try_from(vm.memory_mib).unwrap_or(i64::MAX),
+            created_at_ms: ms(fleet.timestamps.first().copied().unwrap_or(EPOCH_S)),
+        });
+        // Stopped VMs' series end early: only samples that exist are loaded.
+        for k in first..series.cpu.len().min(n) {
+            data.metrics.push(MetricSample {
+                vm_id: id,
+                ts_ms: ms(fleet.timestamps[k]),
+                cpu: series.cpu[k],
+                memory: series.memory[k],
+                disk: series.disk[k],
+                net_rx: series.net_rx[k],
+                net_tx: series.net_tx[k],
+                performance_score: None,
+            });
+        }
+        // One score per hour of the last six: the share of CPU headroom.
+        let per_hour = (3600 / fleet.config.sample_interval_s.max(1)) as usize;
+        for h in 0..6 {
+            let end = series.cpu.len().saturating_sub(h * per_hour);
+            let start = end.saturating_sub(per_hour);
+            if end > start {
+                let mean = series.cpu[start..end].iter().sum::<f64>() / (end - start) as f64;
+                data.scores.push(ScoreSample {
+                    vm_id: id,
+                    calculated_at_ms: ms(fleet.timestamps[end - 1]),
+                    overall: 1.0 - mean / 100.0,
+                    efficiency: mean / 100.0,
+                    reliability: 1.0,
+                });
+            }
+        }
+    }
+    for a in &fleet.alerts {
+        let created = ms(fleet.timestamps[a.sample_idx.min(n.saturating_sub(1))]);
+        data.alerts.push(NewAlert {
+            vm_id: a.vm_id as i64 + 1,
+            severity: match a.severity {
+                Severity::Warning => DbSeverity::Warning,
+                Severity::Critical => DbSeverity::Critical,
+            },
+            alert_type: format!("{}_high", a.metric),
+            created_at_ms: created,
+            resolved_at_ms: a.resolved.then_some(created + 60_000),
+        });
+    }
+    let now = ms(fleet.timestamps.last().copied().unwrap_or(EPOCH_S)) + 1;
+    let largest = data
+        .organizations
+        .iter()
+        .map(|o| o.0)
+        .max_by_key(|&org| data.vms.iter().filter(|v| v.organization_id == org).count());
+    let Some(org) = largest else {
+        return "no organizations\n".into();
+    };
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return format!("no async runtime: {e}\n"),
+    };
+    let result: Result<(), novacron_dashboard_query::Error> = runtime.block_on(async {
+        let t = Instant::now();
+        let repo = DashboardRepository::connect(url).await?;
+        let loaded = repo.bulk_load(&data).await?;
+        let _ = writeln!(
+            out,
+            "{:?} database: loaded {} organizations, {} VMs, {} samples, {} alerts, {} scores in {:.0} ms (row counts verified)",
+            repo.backend(),
+            loaded.organizations,
+            loaded.vms,
+            loaded.metrics,
+            loaded.alerts,
+            loaded.scores,
+            t.elapsed().as_secs_f64() * 1e3
+        );
+        let q = DashboardQuery { now_ms: Some(now), page_size: novacron_dashboard_query::MAX_PAGE_SIZE, ..Default::default() };
+        let mut timings = Vec::new();
+        let mut shown = None;
+        for naive in [false, true] {
+            let before = repo.statements_issued();
+            let mut best = f64::INFINITY;
+            for _ in 0..5 {
+                let t = Instant::now();
+                let page = if naive { repo.naive_dashboard(org, &q).await? } else { repo.dashboard(org, &q).await? };
+                best = best.min(t.elapsed().as_secs_f64() * 1e3);
+                shown.get_or_insert(page);
+            }
+            timings.push((best, (repo.statements_issued() - before) / 5));
+        }
+        let page = shown.unwrap_or(novacron_dashboard_query::DashboardPage { rows: Vec::new(), next_cursor: None });
+        let _ = writeln!(
+            out,
+            "org {org}: {} VMs; single statement {:.2} ms ({} statement), 1 + 3N {:.2} ms ({} statements): {:.1}x",
+            page.rows.len(),
+            timings[0].0,
+            timings[0].1,
+            timings[1].0,
+            timings[1].1,
+            timings[1].0 / timings[0].0.max(1e-9)
+        );
+        let mut rows: Vec<_> = page.rows.iter().collect();
+        rows.sort_by_key(|r| (std::cmp::Reverse(r.max_severity), std::cmp::Reverse(r.active_alerts)));
+        let _ = writeln!(out, "{:<10} {:<9} {:>6} {:>6} {:>7} {:>9}  alert types", "vm", "status", "cpu %", "mem %", "alerts", "score");
+        for r in rows.iter().take(5) {
+            let _ = writeln!(
+                out,
+                "{:<10} {:<9} {:>6} {:>6} {:>7} {:>9}  {}",
+                r.name,
+                r.status,
+                r.metrics.map_or("-".into(), |m| format!("{:.1}", m.cpu)),
+                r.metrics.map_or("-".into(), |m| format!("{:.1}", m.memory)),
+                r.active_alerts,
+                r.scores.map_or("-".into(), |s| format!("{:.2}", s.overall)),
+                r.alert_types.join(",")
+            );
+        }
+        repo.close().await;
+        Ok(())
+    });
+    if let Err(e) = result {
+        let _ = writeln!(out, "dashboard stage failed: {e}");
     }
     out
 }

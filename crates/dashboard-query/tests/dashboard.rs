@@ -467,3 +467,59 @@ async fn bad_writes_are_errors() {
         ));
     }
 }
+
+#[test]
+fn arbitrary_cursor_text_is_rejected_never_a_panic() {
+    use proptest::prelude::*;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let b = rt.block_on(common::sqlite_memory());
+    let (data, deleted) = fleet(1, 30, 1, 8);
+    rt.block_on(load(&b.repo, &data, &deleted));
+    let valid = rt
+        .block_on(b.repo.dashboard(
+            1,
+            &DashboardQuery {
+                page_size: 4,
+                ..query()
+            },
+        ))
+        .unwrap()
+        .next_cursor
+        .unwrap();
+    let mut runner = proptest::test_runner::TestRunner::default();
+    let text = valid.as_str().to_string();
+    let strategy = (
+        any::<String>(),
+        proptest::collection::vec((0..text.len(), any::<u8>()), 0..4),
+    );
+    runner
+        .run(&strategy, |(junk, edits)| {
+            let q = |c: &str| DashboardQuery {
+                page_size: 4,
+                cursor: Some(Cursor::from_string(c)),
+                ..query()
+            };
+            let r = rt.block_on(b.repo.dashboard(1, &q(&junk)));
+            prop_assert!(
+                matches!(r, Err(Error::InvalidCursor { .. })),
+                "{junk:?}: {r:?}"
+            );
+            // Edit a valid cursor: only an unchanged one may pass.
+            let mut bytes = text.as_bytes().to_vec();
+            for (at, byte) in edits {
+                bytes[at] = byte;
+            }
+            let edited = String::from_utf8_lossy(&bytes).into_owned();
+            let r = rt.block_on(b.repo.dashboard(1, &q(&edited)));
+            if edited == text {
+                prop_assert!(r.is_ok());
+            } else {
+                prop_assert!(
+                    matches!(r, Err(Error::InvalidCursor { .. })),
+                    "{edited:?}: {r:?}"
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+}
