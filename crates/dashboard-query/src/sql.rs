@@ -24,7 +24,9 @@ pub(crate) struct Sql {
 
 // ---------------------------------------------------------------- PostgreSQL
 // One index probe per VM (LATERAL … ORDER BY … DESC LIMIT 1), not DISTINCT
-// ON or window functions, which read every sample of every VM.
+// ON or window functions, which read every sample of every VM. Alert types
+// are concatenated unsorted (a DISTINCT … ORDER BY aggregate sets up a sort
+// per VM); the client sorts and deduplicates them.
 
 macro_rules! pg_columns {
     () => {
@@ -51,7 +53,7 @@ macro_rules! pg_latest {
 macro_rules! pg_rest {
     () => {
         "LEFT JOIN LATERAL (SELECT count(*) AS n, max(al.severity) AS max_severity, \
-         string_agg(DISTINCT al.alert_type, chr(31) ORDER BY al.alert_type) AS alert_types \
+         string_agg(al.alert_type, chr(31)) AS alert_types \
          FROM alerts al WHERE al.vm_id = v.id AND al.resolved_at_ms IS NULL) a ON true \
          LEFT JOIN LATERAL (SELECT ps.calculated_at_ms, ps.overall, ps.efficiency, ps.reliability \
          FROM performance_scores ps WHERE ps.vm_id = v.id AND ps.calculated_at_ms >= $6 \
