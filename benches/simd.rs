@@ -74,12 +74,17 @@ fn sum_f32(c: &mut Criterion) {
     group.finish();
 }
 
+/// A kernel of two f32 slices at a given dispatch.
+type BinaryKernel = dyn Fn(&Kernels, &[f32], &[f32]) -> f32;
+
 /// One group for a kernel of two f32 slices: every novacron level, the
-/// naive scalar loop and ndarray, at every size.
+/// naive scalar loop and ndarray, at every size; with `parallel`, also the
+/// rayon version (best level) from 4 MiB up.
 fn binary_group(
     c: &mut Criterion,
     name: &str,
     ours: impl Fn(&Kernels, &[f32], &[f32]) -> f32,
+    parallel: Option<&BinaryKernel>,
     naive_step: impl Fn(f32, f32, f32) -> f32,
     with_ndarray: impl Fn(ArrayView1<'_, f32>, ArrayView1<'_, f32>) -> f32,
 ) {
@@ -96,6 +101,12 @@ fn binary_group(
                 BenchmarkId::new(format!("novacron_{}", k.level()), &id),
                 |b| b.iter(|| ours(&k, black_box(&x), black_box(&y))),
             );
+        }
+        if let Some(par) = parallel.filter(|_| bytes >= 4 << 20) {
+            let k = Kernels::best();
+            group.bench_function(BenchmarkId::new("novacron_parallel", &id), |b| {
+                b.iter(|| par(&k, black_box(&x), black_box(&y)))
+            });
         }
         group.bench_function(BenchmarkId::new("naive_scalar", &id), |b| {
             b.iter(|| {
@@ -123,6 +134,7 @@ fn dot_f32(c: &mut Criterion) {
         c,
         "dot_f32",
         |k, x, y| k.dot(x, y).unwrap_or(f32::NAN),
+        Some(&|k, x, y| k.par_dot(x, y).unwrap_or(f32::NAN)),
         |s, a, b| s + a * b,
         |x, y| x.dot(&y),
     );
@@ -133,6 +145,7 @@ fn l2_f32(c: &mut Criterion) {
         c,
         "l2_f32",
         |k, x, y| k.l2_squared(x, y).unwrap_or(f32::NAN),
+        None,
         |s, a, b| s + (a - b) * (a - b),
         |x, y| {
             let d = &x - &y;

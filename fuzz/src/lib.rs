@@ -122,6 +122,15 @@ pub fn percentile_sketch(data: &[u8]) {
 /// Every float kernel on arbitrary slices (any bits: NaN, infinities,
 /// subnormals) at every level the CPU supports: no panic, and the levels
 /// agree exactly wherever no multiply-add is fused.
+/// The level-independent part of a `Stats`: count and extremes (NaN as one
+/// value, zeros without sign: which of 0.0 and -0.0 is the extreme depends
+/// on the lane order). Sums may overflow differently per level (8 or 16
+/// lanes), so an infinite sum on one level can be NaN on another.
+fn stats_shape(s: &novacron_simd_kernels::Stats) -> (u64, Option<u64>, Option<u64>) {
+    let canon = |v: f64| if v.is_nan() { u64::MAX } else { (v + 0.0).to_bits() };
+    (s.count(), s.min().map(canon), s.max().map(canon))
+}
+
 pub fn simd_kernels(data: &[u8]) {
     use novacron_simd_kernels::{Kernels, Level};
     if data.is_empty() {
@@ -160,6 +169,10 @@ pub fn simd_kernels(data: &[u8]) {
             k.count_below(&f64s, -0.5),
             k.histogram(x, lo, hi, bins).map_err(|e| e.to_string()),
             canon64(k.sum_accurate(&f64s)),
+            // The extremes of the fused statistics do not depend on the
+            // level (their sums may differ by rounding: see `Kernels::stats`).
+            stats_shape(&k.stats(x)),
+            stats_shape(&k.stats(&f64s)),
         );
         match &reference {
             None => reference = Some(exact),

@@ -103,6 +103,9 @@ impl fmt::Display for Level {
 /// Declares one wrapper per kernel, compiled with the given attributes.
 macro_rules! wrappers {
     ($(#[$attr:meta])*; $fma:literal) => {
+        wrappers!($(#[$attr])*; $fma; x => body::stats::<T, $fma>(x));
+    };
+    ($(#[$attr:meta])*; $fma:literal; $x:ident => $stats:expr) => {
         $(#[$attr])*
         pub(crate) fn sum<T: Float>(x: &[T]) -> T { body::sum(x) }
         $(#[$attr])*
@@ -132,7 +135,7 @@ macro_rules! wrappers {
         $(#[$attr])*
         pub(crate) fn clamp<T: Float>(x: &mut [T], lo: T, hi: T) { body::clamp(x, lo, hi) }
         $(#[$attr])*
-        pub(crate) fn stats<T: Float>(x: &[T]) -> Stats { body::stats::<T, $fma>(x) }
+        pub(crate) fn stats<T: Float>($x: &[T]) -> Stats { $stats }
         $(#[$attr])*
         pub(crate) fn histogram<T: Float>(x: &[T], lo: f64, hi: f64, bins: usize, counts: &mut [u64]) {
             body::histogram(x, lo, hi, bins, counts)
@@ -148,7 +151,82 @@ mod portable {
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use super::*;
-    wrappers!(#[target_feature(enable = "avx2,fma")]; true);
+    use crate::body::{Moments, SHIFTED_LANES};
+    use std::arch::x86_64::{
+        __m256d, _MM_HINT_T0, _mm_prefetch, _mm256_add_pd, _mm256_fmadd_pd, _mm256_max_pd,
+        _mm256_min_pd, _mm256_set_pd, _mm256_set1_pd, _mm256_setzero_pd, _mm256_storeu_pd,
+        _mm256_sub_pd,
+    };
+
+    wrappers!(#[target_feature(enable = "avx2,fma")]; true;
+        x => body::stats_shifted::<T>(x, |c, k, f| moments::<T>(c, k, f)));
+
+    /// How far ahead of its loads the statistics loop prefetches: enough
+    /// cache lines in flight to cover DRAM latency at full bandwidth (the
+    /// hardware prefetcher alone reached 76 % of `stream_read` at 256 MiB,
+    /// 92–114 % with 512 B to 4 KiB of lead, noisy run to run).
+    const PREFETCH_BYTES: usize = 1024;
+
+    /// Four values as one register (a plain load for `f64`, a widening
+    /// load for `f32`).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn load<T: Float>(c: &[T]) -> __m256d {
+        _mm256_set_pd(c[3].to_f64(), c[2].to_f64(), c[1].to_f64(), c[0].to_f64())
+    }
+
+    /// The eight lanes of two registers, `a` holding lanes 0–3.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn lanes(a: __m256d, b: __m256d) -> [f64; SHIFTED_LANES] {
+        let mut out = [0.0; SHIFTED_LANES];
+        let (lo, hi) = out.split_at_mut(4);
+        // SAFETY: both halves hold exactly the four f64 that storeu writes.
+        unsafe {
+            _mm256_storeu_pd(lo.as_mut_ptr(), a);
+            _mm256_storeu_pd(hi.as_mut_ptr(), b);
+        }
+        out
+    }
+
+    /// The vector loop of [`body::stats_shifted`]: the per-lane operations
+    /// of `Moments::push` with lanes 0–3 of every accumulator in one
+    /// register and lanes 4–7 in another (LLVM's SLP vectorizer packs five
+    /// lane arrays poorly), plus a software prefetch.
+    #[target_feature(enable = "avx2,fma")]
+    fn moments<T: Float>(chunks: &[[T; SHIFTED_LANES]], shift: f64, first: f64) -> Moments {
+        let k = _mm256_set1_pd(shift);
+        let (mut s_a, mut s_b) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+        let (mut s1_a, mut s1_b) = (s_a, s_b);
+        let (mut s2_a, mut s2_b) = (s_a, s_b);
+        let (mut lo_a, mut lo_b) = (_mm256_set1_pd(first), _mm256_set1_pd(first));
+        let (mut hi_a, mut hi_b) = (lo_a, lo_b);
+        for c in chunks {
+            // A prefetch reads nothing and never faults; `wrapping_add`
+            // keeps the address computation defined past the slice's end.
+            _mm_prefetch::<_MM_HINT_T0>(c.as_ptr().cast::<i8>().wrapping_add(PREFETCH_BYTES));
+            let (va, vb) = (load(&c[..4]), load(&c[4..]));
+            let (da, db) = (_mm256_sub_pd(va, k), _mm256_sub_pd(vb, k));
+            s_a = _mm256_add_pd(s_a, va);
+            s_b = _mm256_add_pd(s_b, vb);
+            s1_a = _mm256_add_pd(s1_a, da);
+            s1_b = _mm256_add_pd(s1_b, db);
+            s2_a = _mm256_fmadd_pd(da, da, s2_a);
+            s2_b = _mm256_fmadd_pd(db, db, s2_b);
+            // min_pd(v, m) is `v < m ? v : m`: a NaN keeps m, like `push`.
+            lo_a = _mm256_min_pd(va, lo_a);
+            lo_b = _mm256_min_pd(vb, lo_b);
+            hi_a = _mm256_max_pd(va, hi_a);
+            hi_b = _mm256_max_pd(vb, hi_b);
+        }
+        Moments {
+            s: lanes(s_a, s_b),
+            s1: lanes(s1_a, s1_b),
+            s2: lanes(s2_a, s2_b),
+            lo: lanes(lo_a, lo_b),
+            hi: lanes(hi_a, hi_b),
+        }
+    }
 }
 
 #[cfg(all(target_arch = "x86_64", feature = "avx512"))]

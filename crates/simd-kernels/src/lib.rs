@@ -35,7 +35,14 @@
 //! - **Results.** Every level computes the same association of additions
 //!   (32 lanes, combined pairwise, in blocks of 65 536 values); levels with
 //!   FMA differ from the portable one only by the fused roundings of
-//!   multiply-adds. Fast sums and dots have the usual `O(n ε)` worst-case
+//!   multiply-adds. One exception: [`Kernels::stats`] at the AVX2 level
+//!   streams each 1 024-value block once, accumulating moments about a
+//!   per-block shift (the midpoint of its first and last values) and falling
+//!   back to a second pass over the cached block when the shifted form would
+//!   cancel more than 4 bits; the other levels always take the two passes.
+//!   Both merge blocks by Chan's formula, and their variances agree to a few
+//!   units of rounding times `|mean| / σ` (tested against exact integer
+//!   arithmetic), never the `(|mean| / σ)²` of the textbook one-pass formula. Fast sums and dots have the usual `O(n ε)` worst-case
 //!   relative error bound divided by the lane count in practice;
 //!   [`Kernels::sum_accurate`] sums `f32` in `f64` lanes and `f64` with
 //!   Neumaier compensation (relative error below 1e-6 for 1e8 `f32`, tested).

@@ -113,12 +113,13 @@ impl Stats {
         self.variance().map(f64::sqrt)
     }
 
-    /// Smallest value, `None` when empty.
+    /// Smallest value, `None` when empty. Values compare by value: when
+    /// both `0.0` and `-0.0` occur, either may be returned.
     pub fn min(&self) -> Option<f64> {
         (self.count > 0).then_some(self.min)
     }
 
-    /// Largest value, `None` when empty.
+    /// Largest value, `None` when empty (either zero, as for [`Stats::min`]).
     pub fn max(&self) -> Option<f64> {
         (self.count > 0).then_some(self.max)
     }
