@@ -301,16 +301,19 @@ pub(crate) fn stats<T: Float, const FMA: bool>(x: &[T]) -> Stats {
 }
 
 /// Lanes of each accumulator of [`stats_shifted`]: two AVX2 registers of `f64`.
+#[cfg(target_arch = "x86_64")]
 pub(crate) const SHIFTED_LANES: usize = 8;
 
 /// [`stats_shifted`] keeps `M2 = Σ(x−K)² − (Σ(x−K))²/n` when it retains at
 /// least this fraction of `Σ(x−K)²`, i.e. when the subtraction cancels at
 /// most 4 bits.
+#[cfg(target_arch = "x86_64")]
 const MAX_CANCELLATION: f64 = 1.0 / 16.0;
 
 /// Per-lane accumulators of one block of [`stats_shifted`]: `Σx`, `Σ(x−K)`,
 /// `Σ(x−K)²` and the extremes (NaN is ignored by the extremes and detected
 /// through the sum).
+#[cfg(target_arch = "x86_64")]
 pub(crate) struct Moments {
     pub(crate) s: [f64; SHIFTED_LANES],
     pub(crate) s1: [f64; SHIFTED_LANES],
@@ -319,6 +322,7 @@ pub(crate) struct Moments {
     pub(crate) hi: [f64; SHIFTED_LANES],
 }
 
+#[cfg(target_arch = "x86_64")]
 impl Moments {
     /// Adds value `v` into lane `i`, exactly as the vector loop does.
     #[inline(always)]
@@ -345,6 +349,7 @@ impl Moments {
 /// from L1 no new lines were requested, and it reached 78 % of the read
 /// bandwidth; this form (with the prefetch in `moments`) reaches it.
 #[inline(always)]
+#[cfg(target_arch = "x86_64")]
 pub(crate) fn stats_shifted<T: Float>(
     x: &[T],
     moments: impl Fn(&[[T; SHIFTED_LANES]], f64, f64) -> Moments,
