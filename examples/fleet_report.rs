@@ -288,7 +288,8 @@ fn stage_simd(fleet: &Fleet) -> String {
 /// VMs on the first 10 hosts — the one-hot/slack encoding grows with
 /// VMs × hosts and VMs² per capacity constraint) and are compared with FFD
 /// on the same slice, from a random start (annealing) and warm-started from
-/// FFD (tabu).
+/// FFD (tabu). `PlacementProblem::improve` (host-level local search)
+/// post-processes FFD's and the QUBO's answers.
 fn stage_placement(fleet: &Fleet, seed: u64) -> String {
     use novacron_qubo_solver::{
         EncoderConfig, HostSpec, HybridSolver, Placement, PlacementProblem, SimulatedAnnealing,
@@ -298,22 +299,11 @@ fn stage_placement(fleet: &Fleet, seed: u64) -> String {
 
     let mut out = String::new();
     let problem = |n_vms: usize, n_hosts: usize| PlacementProblem {
-        vms: fleet
-            .vms
-            .iter()
-            .take(n_vms)
-            .map(|v| VmDemand {
-                demand: vec![u64::from(v.cpu_cores), v.memory_mib],
-            })
+        vms: (fleet.vm_demands(0, n_vms).into_iter())
+            .map(|demand| VmDemand { demand })
             .collect(),
-        hosts: fleet
-            .hosts
-            .iter()
-            .take(n_hosts)
-            .map(|h| HostSpec {
-                capacity: vec![u64::from(h.cpu_cores), h.memory_mib],
-                cost: h.cost_per_hour,
-            })
+        hosts: (fleet.host_capacities(0, n_hosts).into_iter())
+            .map(|(capacity, cost)| HostSpec { capacity, cost })
             .collect(),
         affinity: Vec::new(),
         anti_affinity: Vec::new(),
@@ -343,6 +333,15 @@ fn stage_placement(fleet: &Fleet, seed: u64) -> String {
                 describe(&whole, &ffd),
                 t.elapsed().as_secs_f64() * 1e3
             );
+            let t = Instant::now();
+            if let Ok(better) = whole.improve(&ffd) {
+                let _ = writeln!(
+                    out,
+                    "whole fleet, + improve  : {} ({:.1} ms)",
+                    describe(&whole, &better),
+                    t.elapsed().as_secs_f64() * 1e3
+                );
+            }
         }
         Err(e) => {
             let _ = writeln!(out, "whole fleet, FFD        : {e}");
@@ -371,6 +370,13 @@ fn stage_placement(fleet: &Fleet, seed: u64) -> String {
         slice.hosts.len()
     );
     let _ = writeln!(out, "  first-fit decreasing  : {}", describe(&slice, &ffd));
+    if let Ok(better) = slice.improve(&ffd) {
+        let _ = writeln!(
+            out,
+            "  FFD + improve         : {}",
+            describe(&slice, &better)
+        );
+    }
     let config = EncoderConfig::default();
     let encoding = match slice.encode(&config) {
         Ok(e) => e,
@@ -412,6 +418,14 @@ fn stage_placement(fleet: &Fleet, seed: u64) -> String {
                     outcome.backend,
                     t.elapsed().as_secs_f64() * 1e3
                 );
+                // Host-level post-processing, as for any backend's answer.
+                if let Ok(better) = slice.improve(&p) {
+                    let _ = writeln!(
+                        out,
+                        "  QUBO + improve        : {}",
+                        describe(&slice, &better)
+                    );
+                }
             }
         }
         Err(e) => {

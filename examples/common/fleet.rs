@@ -189,6 +189,27 @@ pub struct Fleet {
 pub const EPOCH_S: i64 = 1_793_491_200;
 
 impl Fleet {
+    /// `[cpu cores, memory MiB]` of `take` VMs from index `skip`: the
+    /// demands a placement problem packs.
+    pub fn vm_demands(&self, skip: usize, take: usize) -> Vec<Vec<u64>> {
+        self.vms
+            .iter()
+            .skip(skip)
+            .take(take)
+            .map(|v| vec![u64::from(v.cpu_cores), v.memory_mib])
+            .collect()
+    }
+
+    /// `([cpu cores, memory MiB], cost per hour)` of `take` hosts from index `skip`.
+    pub fn host_capacities(&self, skip: usize, take: usize) -> Vec<(Vec<u64>, f64)> {
+        self.hosts
+            .iter()
+            .skip(skip)
+            .take(take)
+            .map(|h| (vec![u64::from(h.cpu_cores), h.memory_mib], h.cost_per_hour))
+            .collect()
+    }
+
     /// Simulates a fleet; the same config always gives the same fleet.
     pub fn generate(config: &FleetConfig) -> Fleet {
         let mut rng = FleetRng::seed_from_u64(config.seed);

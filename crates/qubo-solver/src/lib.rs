@@ -30,7 +30,9 @@
 //! VM, exact capacity constraints through slack bits, host-open variables
 //! and costs, affinity and anti-affinity, an optional balance term, penalty
 //! weights derived so that feasibility dominates), [`Encoding::decode`]
-//! lists what a sample violates, [`Encoding::repair`] fixes it greedily, and
+//! lists what a sample violates, [`Encoding::repair`] fixes it greedily,
+//! [`PlacementProblem::improve`] lowers a feasible placement's cost by
+//! host-level local search (post-processing for any backend's answer), and
 //! [`PlacementProblem::first_fit_decreasing`] is the baseline.
 //!
 //! # Guarantees

@@ -353,6 +353,44 @@ impl PlacementProblem {
         Ok(self.placement(host_of.into_iter().map(|h| h.unwrap_or(0)).collect()))
     }
 
+    /// Lowers the cost of a feasible placement by host-level local search,
+    /// the post-processing any backend's answer (or first-fit decreasing's)
+    /// can take: until no move pays, it (1) empties an open host into the
+    /// other open ones (its affinity groups re-placed first-fit decreasing,
+    /// most expensive host tried first), (2) moves a host's VMs to one
+    /// cheaper closed host, or (3) merges two open hosts into one closed host
+    /// cheaper than both. Every accepted move strictly lowers the cost of the
+    /// hosts in use and keeps every constraint, so the result is feasible and
+    /// never costs more than the input. The balance term is not considered.
+    /// One round is O(H³) capacity checks for H hosts.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidState`] when `placement` has the wrong length, names
+    /// a host that does not exist or breaks a constraint (repair it first);
+    /// the problem's own validation errors.
+    pub fn improve(&self, placement: &Placement) -> Result<Placement, Error> {
+        self.validate()?;
+        if placement.host_of.len() != self.vms.len() {
+            return Err(Error::InvalidState {
+                reason: format!(
+                    "the placement has {} entries for {} vms",
+                    placement.host_of.len(),
+                    self.vms.len()
+                ),
+            });
+        }
+        let host_of: Vec<Option<usize>> = placement.host_of.iter().map(|&h| Some(h)).collect();
+        if let Some(v) = self.violations(&host_of).first() {
+            return Err(Error::InvalidState {
+                reason: format!("the placement to improve is infeasible ({v}); repair it first"),
+            });
+        }
+        let mut search = HostSearch::new(self, host_of);
+        while search.empty_a_host() || search.move_to_cheaper_host() || search.merge_two_hosts() {}
+        Ok(self.placement(search.host_of.into_iter().map(|h| h.unwrap_or(0)).collect()))
+    }
+
     /// Encodes the problem as a binary QUBO. Variables: `x[v·H + h]` (VM `v`
     /// on host `h`, one-hot per VM), then `y[h]` (host open, with
     /// `host_costs`; `xᵥₕ ≤ yₕ` is the penalty `P xᵥₕ (1 - yₕ)`), then slack
@@ -540,6 +578,185 @@ impl PlacementProblem {
         Error::Infeasible {
             reason: format!("no host has room for vms {members:?}"),
         }
+    }
+}
+
+/// State of [`PlacementProblem::improve`]: the assignment and host loads.
+struct HostSearch<'a> {
+    p: &'a PlacementProblem,
+    groups: Groups,
+    order: Vec<usize>,
+    host_of: Vec<Option<usize>>,
+    load: Vec<Vec<u64>>,
+}
+
+impl<'a> HostSearch<'a> {
+    fn new(p: &'a PlacementProblem, host_of: Vec<Option<usize>>) -> HostSearch<'a> {
+        let mut load = vec![vec![0u64; p.num_resources()]; p.hosts.len()];
+        for (v, h) in host_of.iter().enumerate() {
+            if let Some(h) = *h {
+                for (l, d) in load[h].iter_mut().zip(&p.vms[v].demand) {
+                    *l += d;
+                }
+            }
+        }
+        HostSearch {
+            p,
+            groups: p.groups(),
+            order: p.host_order(),
+            host_of,
+            load,
+        }
+    }
+
+    fn is_open(&self, h: usize) -> bool {
+        self.load[h].iter().any(|&l| l > 0) || self.host_of.contains(&Some(h))
+    }
+
+    /// Open hosts, most expensive first.
+    fn open_by_cost(&self) -> Vec<usize> {
+        let mut open: Vec<usize> = (0..self.p.hosts.len())
+            .filter(|&h| self.is_open(h))
+            .collect();
+        open.sort_by(|&a, &b| {
+            let (ca, cb) = (self.p.hosts[a].cost, self.p.hosts[b].cost);
+            cb.total_cmp(&ca).then(a.cmp(&b))
+        });
+        open
+    }
+
+    fn vms_on(&self, h: usize) -> Vec<usize> {
+        (0..self.host_of.len())
+            .filter(|&v| self.host_of[v] == Some(h))
+            .collect()
+    }
+
+    /// Moves every VM of `from` to `to` (loads follow).
+    fn relocate(&mut self, vms: &[usize], to: usize) {
+        for &v in vms {
+            if let Some(from) = self.host_of[v] {
+                for (l, d) in self.load[from].iter_mut().zip(&self.p.vms[v].demand) {
+                    *l -= d;
+                }
+            }
+            self.host_of[v] = Some(to);
+            for (l, d) in self.load[to].iter_mut().zip(&self.p.vms[v].demand) {
+                *l += d;
+            }
+        }
+    }
+
+    /// Whether no anti-affinity pair joins `a` and `b`.
+    fn compatible(&self, a: &[usize], b: &[usize]) -> bool {
+        !self
+            .p
+            .anti_affinity
+            .iter()
+            .any(|&(x, y)| (a.contains(&x) && b.contains(&y)) || (a.contains(&y) && b.contains(&x)))
+    }
+
+    /// Move (1): re-place an open host's groups on the other open hosts.
+    fn empty_a_host(&mut self) -> bool {
+        let open = self.open_by_cost();
+        for &h in &open {
+            if self.p.hosts[h].cost <= 0.0 {
+                continue;
+            }
+            let saved = (self.host_of.clone(), self.load.clone());
+            let on_h = self.vms_on(h);
+            let mut lifted: Vec<usize> = on_h.iter().map(|&v| self.groups.of[v]).collect();
+            lifted.sort_unstable();
+            lifted.dedup();
+            for &v in &on_h {
+                self.host_of[v] = None;
+            }
+            self.load[h].iter_mut().for_each(|l| *l = 0);
+            let allowed: Vec<bool> = (0..self.p.hosts.len())
+                .map(|k| k != h && open.contains(&k))
+                .collect();
+            let mut placed_all = true;
+            for g in self.groups.by_size(self.p) {
+                if !lifted.contains(&g) {
+                    continue;
+                }
+                let target = self.p.first_fit(
+                    &self.groups,
+                    g,
+                    &self.order,
+                    &self.load,
+                    &self.host_of,
+                    |k| allowed[k],
+                );
+                match target {
+                    Some(k) => self
+                        .groups
+                        .assign(self.p, g, k, &mut self.load, &mut self.host_of),
+                    None => {
+                        placed_all = false;
+                        break;
+                    }
+                }
+            }
+            if placed_all {
+                return true;
+            }
+            (self.host_of, self.load) = saved;
+        }
+        false
+    }
+
+    /// Move (2): all of an open host's VMs to one cheaper closed host.
+    fn move_to_cheaper_host(&mut self) -> bool {
+        for h in self.open_by_cost() {
+            let fit = (0..self.p.hosts.len()).filter(|&k| {
+                !self.is_open(k)
+                    && self.p.hosts[k].cost < self.p.hosts[h].cost
+                    && fits(&self.load[h], &self.load[k], &self.p.hosts[k].capacity)
+            });
+            if let Some(k) =
+                fit.min_by(|&a, &b| self.p.hosts[a].cost.total_cmp(&self.p.hosts[b].cost))
+            {
+                let vms = self.vms_on(h);
+                self.relocate(&vms, k);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Move (3): two open hosts into one closed host cheaper than both.
+    fn merge_two_hosts(&mut self) -> bool {
+        let open = self.open_by_cost();
+        let closed: Vec<usize> = (0..self.p.hosts.len())
+            .filter(|&k| !self.is_open(k))
+            .collect();
+        for (i, &a) in open.iter().enumerate() {
+            for &b in &open[i + 1..] {
+                let both = self.p.hosts[a].cost + self.p.hosts[b].cost;
+                let demand: Vec<u64> = self.load[a]
+                    .iter()
+                    .zip(&self.load[b])
+                    .map(|(x, y)| x.saturating_add(*y))
+                    .collect();
+                let target = closed
+                    .iter()
+                    .copied()
+                    .filter(|&k| {
+                        self.p.hosts[k].cost < both
+                            && fits(&demand, &self.load[k], &self.p.hosts[k].capacity)
+                    })
+                    .min_by(|&x, &y| self.p.hosts[x].cost.total_cmp(&self.p.hosts[y].cost));
+                let Some(k) = target else { continue };
+                let (on_a, on_b) = (self.vms_on(a), self.vms_on(b));
+                if !self.compatible(&on_a, &on_b) {
+                    continue;
+                }
+                self.relocate(&on_a, k);
+                self.relocate(&on_b, k);
+                return true;
+            }
+        }
+        false
     }
 }
 

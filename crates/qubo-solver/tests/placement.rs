@@ -388,3 +388,116 @@ fn an_empty_problem_encodes_to_an_empty_model() {
     assert!(placement.host_of.is_empty());
     assert_eq!(placement.cost, 0.0);
 }
+
+fn is_feasible(p: &PlacementProblem, placement: &Placement) -> bool {
+    let as_opt: Vec<Option<usize>> = placement.host_of.iter().map(|&h| Some(h)).collect();
+    p.violations(&as_opt).is_empty()
+}
+
+#[test]
+fn improve_keeps_every_constraint_never_costs_more_and_is_a_fixed_point() {
+    let mut lowered = 0;
+    for seed in 0..40 {
+        let mut p = random_problem(14, 6, seed);
+        let mut r = common::rng(seed + 1000);
+        for _ in 0..3 {
+            let (a, b) = (r.random_range(0..14), r.random_range(0..14));
+            if a != b {
+                if r.random_bool(0.5) {
+                    p.anti_affinity.push((a, b));
+                } else {
+                    p.affinity.push((a, b));
+                }
+            }
+        }
+        let Ok(ffd) = p.first_fit_decreasing() else {
+            continue;
+        };
+        // A second, poorer start: every group alone on a host where possible
+        // (repair of "everything on its own host").
+        let enc = p.encode(&EncoderConfig::default()).unwrap();
+        let spread: Vec<Option<usize>> = (0..14).map(|v| Some(v % 6)).collect();
+        let spread = enc
+            .repair(&novacron_qubo_solver::Decoded {
+                violations: p.violations(&spread),
+                host_of: spread,
+            })
+            .unwrap();
+        for start in [ffd, spread] {
+            let better = p.improve(&start).unwrap();
+            assert!(is_feasible(&p, &better), "seed {seed}: {better:?}");
+            assert!(better.cost <= start.cost + 1e-9, "seed {seed}");
+            assert_eq!(
+                p.placement(better.host_of.clone()),
+                better,
+                "seed {seed}: cost"
+            );
+            assert_eq!(
+                p.improve(&better).unwrap(),
+                better,
+                "seed {seed}: not a fixed point"
+            );
+            if better.cost < start.cost - 1e-9 {
+                lowered += 1;
+            }
+        }
+    }
+    assert!(
+        lowered >= 10,
+        "improve lowered only {lowered} of the starts"
+    );
+}
+
+#[test]
+fn improve_merges_two_hosts_into_one_cheaper_host() {
+    // FFD fills the cheaper-per-unit hosts 0 and 1 (cost 6); host 2 alone
+    // holds all three VMs for 5.5.
+    let p = one_resource(&[6, 6, 6], &[(12, 3.0), (12, 3.0), (18, 5.5)]);
+    let ffd = p.first_fit_decreasing().unwrap();
+    assert_eq!(ffd.cost, 6.0);
+    let better = p.improve(&ffd).unwrap();
+    assert_eq!(better.host_of, vec![2, 2, 2]);
+    assert_eq!(better.cost, 5.5);
+}
+
+#[test]
+fn improve_empties_a_host_and_moves_to_a_cheaper_one() {
+    let p = one_resource(&[3, 3], &[(10, 1.0), (10, 2.0), (10, 0.5)]);
+    // Emptying host 1 into host 0 (3.0 → 1.0), then host 0 to host 2 (0.5).
+    let better = p.improve(&p.placement(vec![0, 1])).unwrap();
+    assert_eq!(better.host_of, vec![2, 2]);
+    assert_eq!(better.cost, 0.5);
+}
+
+#[test]
+fn improve_never_joins_anti_affine_vms() {
+    let mut p = one_resource(&[3, 3], &[(10, 1.0), (10, 1.0), (10, 1.5)]);
+    p.anti_affinity.push((0, 1));
+    let start = p.placement(vec![0, 1]);
+    assert_eq!(p.improve(&start).unwrap(), start);
+    // Without the constraint the two share one host.
+    p.anti_affinity.clear();
+    assert_eq!(p.improve(&start).unwrap().hosts_used, 1);
+}
+
+#[test]
+fn improve_rejects_malformed_and_infeasible_placements() {
+    let p = one_resource(&[3, 3], &[(4, 1.0), (10, 1.0)]);
+    let wrong_length = p.placement(vec![0]);
+    let overloaded = p.placement(vec![0, 0]);
+    let no_such_host = Placement {
+        host_of: vec![0, 7],
+        cost: 1.0,
+        hosts_used: 2,
+    };
+    for (bad, what) in [
+        (wrong_length, "entries"),
+        (overloaded, "repair it first"),
+        (no_such_host, "repair it first"),
+    ] {
+        match p.improve(&bad) {
+            Err(Error::InvalidState { reason }) => assert!(reason.contains(what), "{reason}"),
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+}
