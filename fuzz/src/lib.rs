@@ -243,3 +243,71 @@ pub fn qubo_parsers(data: &[u8]) {
         }
     }
 }
+
+/// Placement problems built from arbitrary bytes (demands, capacities,
+/// costs, affinity and anti-affinity pairs, a start assignment): encoding,
+/// first-fit decreasing, repair and `improve` never panic; `improve` of a
+/// feasible placement stays feasible and never costs more.
+pub fn qubo_placement(data: &[u8]) {
+    use novacron_qubo_solver::{EncoderConfig, HostSpec, PlacementProblem, VmDemand};
+    let mut bytes = data.iter().copied();
+    let mut next = move || bytes.next().unwrap_or(0);
+    let (n_vms, n_hosts, n_res) = (
+        usize::from(next() % 10),
+        usize::from(next() % 5),
+        usize::from(next() % 3),
+    );
+    // Wide values now and then, to reach the saturating paths.
+    let value = |next: &mut dyn FnMut() -> u8| match next() {
+        255 => u64::MAX - u64::from(next()),
+        b => u64::from(b % 32),
+    };
+    let vms: Vec<VmDemand> = (0..n_vms)
+        .map(|_| VmDemand {
+            demand: (0..n_res).map(|_| value(&mut next)).collect(),
+        })
+        .collect();
+    let hosts: Vec<HostSpec> = (0..n_hosts)
+        .map(|_| HostSpec {
+            capacity: (0..n_res).map(|_| value(&mut next).saturating_mul(2)).collect(),
+            cost: f64::from(next()) / 16.0 - if next() == 7 { 100.0 } else { 0.0 },
+        })
+        .collect();
+    let pairs = |next: &mut dyn FnMut() -> u8| -> Vec<(usize, usize)> {
+        (0..next() % 4)
+            .map(|_| (usize::from(next() % 12), usize::from(next() % 12)))
+            .collect()
+    };
+    let affinity = pairs(&mut next);
+    let anti_affinity = pairs(&mut next);
+    let start: Vec<usize> = (0..n_vms).map(|_| usize::from(next() % 6)).collect();
+    let p = PlacementProblem {
+        vms,
+        hosts,
+        affinity,
+        anti_affinity,
+    };
+    let feasible = |placement: &novacron_qubo_solver::Placement| {
+        let host_of: Vec<Option<usize>> = placement.host_of.iter().map(|&h| Some(h)).collect();
+        p.violations(&host_of).is_empty()
+    };
+    let _ = p.improve(&p.placement(start.clone()));
+    if let Ok(ffd) = p.first_fit_decreasing() {
+        assert!(feasible(&ffd), "FFD returned an infeasible placement");
+        let better = p.improve(&ffd).expect("improve of a feasible placement");
+        assert!(feasible(&better), "improve broke a constraint: {better:?}");
+        assert!(better.cost <= ffd.cost, "improve raised the cost");
+        if let Ok(enc) = p.encode(&EncoderConfig::default()) {
+            let host_of: Vec<Option<usize>> = start.iter().map(|&h| Some(h)).collect();
+            let decoded = novacron_qubo_solver::Decoded {
+                violations: p.violations(&host_of),
+                host_of,
+            };
+            if let Ok(repaired) = enc.repair(&decoded) {
+                assert!(feasible(&repaired), "repair returned an infeasible placement");
+                let better = p.improve(&repaired).expect("improve of a repaired placement");
+                assert!(better.cost <= repaired.cost && feasible(&better));
+            }
+        }
+    }
+}

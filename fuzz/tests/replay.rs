@@ -45,3 +45,8 @@ fn simd_kernels_corpus_replays_without_panic() {
 fn qubo_parsers_corpus_replays_without_panic() {
     replay("qubo_parsers", novacron_fuzz::qubo_parsers);
 }
+
+#[test]
+fn qubo_placement_corpus_replays_without_panic() {
+    replay("qubo_placement", novacron_fuzz::qubo_placement);
+}

@@ -81,7 +81,7 @@ pub enum Violation {
         host: usize,
         /// The resource index.
         resource: usize,
-        /// The load placed on it.
+        /// The load placed on it (`u64::MAX` when the sum exceeds it).
         load: u64,
         /// Its capacity.
         capacity: u64,
@@ -220,12 +220,12 @@ impl PlacementProblem {
         }
         let groups = self.groups();
         for (g, members) in groups.members.iter().enumerate() {
-            let demand = groups.demand(self, g);
-            if !self
-                .hosts
-                .iter()
-                .any(|h| fits(&demand, &vec![0; r], &h.capacity))
-            {
+            let fits_somewhere = groups.demand(self, g).is_some_and(|demand| {
+                self.hosts
+                    .iter()
+                    .any(|h| fits(&demand, &vec![0; r], &h.capacity))
+            });
+            if !fits_somewhere {
                 return Err(Error::Infeasible {
                     reason: format!("vms {members:?} (kept together by affinity) fit on no host"),
                 });
@@ -246,12 +246,13 @@ impl PlacementProblem {
     /// The constraints `host_of` breaks (`None`: unplaced).
     pub fn violations(&self, host_of: &[Option<usize>]) -> Vec<Violation> {
         let mut out = Vec::new();
-        let mut load = vec![vec![0u64; self.num_resources()]; self.hosts.len()];
+        // u128: demands stacked past u64::MAX still count as over capacity.
+        let mut load = vec![vec![0u128; self.num_resources()]; self.hosts.len()];
         for (vm, host) in host_of.iter().enumerate() {
             match host {
                 Some(h) if *h < self.hosts.len() => {
-                    for (l, d) in load[*h].iter_mut().zip(&self.vms[vm].demand) {
-                        *l = l.saturating_add(*d);
+                    for (l, &d) in load[*h].iter_mut().zip(&self.vms[vm].demand) {
+                        *l += u128::from(d);
                     }
                 }
                 _ => out.push(Violation::Unplaced { vm }),
@@ -259,11 +260,11 @@ impl PlacementProblem {
         }
         for (host, (l, h)) in load.iter().zip(&self.hosts).enumerate() {
             for (resource, (&load, &capacity)) in l.iter().zip(&h.capacity).enumerate() {
-                if load > capacity {
+                if load > u128::from(capacity) {
                     out.push(Violation::OverCapacity {
                         host,
                         resource,
-                        load,
+                        load: u64::try_from(load).unwrap_or(u64::MAX),
                         capacity,
                     });
                 }
@@ -560,7 +561,7 @@ impl PlacementProblem {
         host_of: &[Option<usize>],
         allowed: impl Fn(usize) -> bool,
     ) -> Option<usize> {
-        let demand = groups.demand(self, g);
+        let demand = groups.demand(self, g)?;
         order.iter().copied().find(|&h| {
             allowed(h)
                 && fits(&demand, &load[h], &self.hosts[h].capacity)
@@ -752,11 +753,17 @@ impl<'a> HostSearch<'a> {
         for (i, &a) in open.iter().enumerate() {
             for &b in &open[i + 1..] {
                 let both = self.p.hosts[a].cost + self.p.hosts[b].cost;
+                // Two loads summing past u64::MAX fit nowhere.
+                let mut overflow = false;
                 for (d, (x, y)) in demand
                     .iter_mut()
                     .zip(self.load[a].iter().zip(&self.load[b]))
                 {
-                    *d = x.saturating_add(*y);
+                    *d = x.checked_add(*y).unwrap_or(u64::MAX);
+                    overflow |= x.checked_add(*y).is_none();
+                }
+                if overflow {
+                    continue;
                 }
                 let target = closed
                     .iter()
@@ -814,20 +821,23 @@ impl Groups {
         Groups { of, members }
     }
 
-    fn demand(&self, p: &PlacementProblem, g: usize) -> Vec<u64> {
+    /// The group's summed demand; `None` when a sum passes `u64::MAX` (such
+    /// a group fits on no host).
+    fn demand(&self, p: &PlacementProblem, g: usize) -> Option<Vec<u64>> {
         let mut d = vec![0u64; p.num_resources()];
         for &v in &self.members[g] {
             for (a, b) in d.iter_mut().zip(&p.vms[v].demand) {
-                *a = a.saturating_add(*b);
+                *a = a.checked_add(*b)?;
             }
         }
-        d
+        Some(d)
     }
 
     /// Groups by decreasing largest share of the largest host capacity.
     fn by_size(&self, p: &PlacementProblem) -> Vec<usize> {
         let share = |g: usize| {
             self.demand(p, g)
+                .unwrap_or_else(|| vec![u64::MAX; p.num_resources()])
                 .iter()
                 .enumerate()
                 .map(|(r, &d)| d as f64 / p.max_capacity(r))
@@ -855,12 +865,14 @@ impl Groups {
     }
 }
 
+/// Whether `demand` fits on top of `load` (a sum past `u64::MAX` never fits,
+/// even under a capacity of `u64::MAX`).
 fn fits(demand: &[u64], load: &[u64], capacity: &[u64]) -> bool {
     demand
         .iter()
         .zip(load)
         .zip(capacity)
-        .all(|((&d, &l), &c)| l.saturating_add(d) <= c)
+        .all(|((&d, &l), &c)| l.checked_add(d).is_some_and(|sum| sum <= c))
 }
 
 fn gcd(a: u64, b: u64) -> u64 {
@@ -873,10 +885,14 @@ fn slack_weights(cap: u64) -> Vec<u64> {
     let mut weights = Vec::new();
     let mut total = 0u64;
     let mut next = 1u64;
-    while total + next <= cap {
+    // Checked: a capacity near u64::MAX takes all 64 powers of two.
+    while let Some(sum) = total.checked_add(next).filter(|&s| s <= cap) {
         weights.push(next);
-        total += next;
-        next *= 2;
+        total = sum;
+        match next.checked_mul(2) {
+            Some(n) => next = n,
+            None => break,
+        }
     }
     if total < cap {
         weights.push(cap - total);
@@ -1033,6 +1049,12 @@ impl Encoding {
                 reason: "the decoded assignment has the wrong length".into(),
             });
         }
+        // A host that does not exist places nothing.
+        for h in &mut host_of {
+            if h.is_some_and(|h| h >= p.hosts.len()) {
+                *h = None;
+            }
+        }
         // Whole groups stay together: a split group is lifted out.
         let mut lifted = vec![false; groups.members.len()];
         for (g, members) in groups.members.iter().enumerate() {
@@ -1053,29 +1075,44 @@ impl Encoding {
                 }
             }
         }
-        let mut load = vec![vec![0u64; p.num_resources()]; p.hosts.len()];
+        // Loads in u128: a decoded assignment may stack demands past u64.
+        let mut wide = vec![vec![0u128; p.num_resources()]; p.hosts.len()];
         for (v, h) in host_of.iter().enumerate() {
             if let Some(h) = *h {
-                for (l, d) in load[h].iter_mut().zip(&p.vms[v].demand) {
-                    *l += d;
+                for (l, &d) in wide[h].iter_mut().zip(&p.vms[v].demand) {
+                    *l += u128::from(d);
                 }
             }
         }
+        let over = |l: &[u128], h: usize| {
+            l.iter()
+                .zip(&p.hosts[h].capacity)
+                .any(|(&l, &c)| l > u128::from(c))
+        };
         // Overloaded hosts shed their largest groups until they fit.
         for g in groups.by_size(p) {
             let Some(h) = host_of[groups.members[g][0]].filter(|_| !lifted[g]) else {
                 continue;
             };
-            if !fits(&vec![0; p.num_resources()], &load[h], &p.hosts[h].capacity) {
+            if over(&wide[h], h) {
                 for &v in &groups.members[g] {
                     host_of[v] = None;
-                    for (l, d) in load[h].iter_mut().zip(&p.vms[v].demand) {
-                        *l -= d;
+                    for (l, &d) in wide[h].iter_mut().zip(&p.vms[v].demand) {
+                        *l -= u128::from(d);
                     }
                 }
                 lifted[g] = true;
             }
         }
+        // Every load now fits its capacity, hence u64.
+        let mut load: Vec<Vec<u64>> = wide
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .map(|&l| u64::try_from(l).unwrap_or(u64::MAX))
+                    .collect()
+            })
+            .collect();
         let order = p.host_order();
         for g in groups.by_size(p).into_iter().filter(|&g| lifted[g]) {
             let in_use: Vec<bool> = (0..p.hosts.len())

@@ -501,3 +501,40 @@ fn improve_rejects_malformed_and_infeasible_placements() {
         }
     }
 }
+
+/// Repairs `host_of` through the problem's default encoding.
+fn repaired(p: &PlacementProblem, host_of: Vec<Option<usize>>) -> Placement {
+    let enc = p.encode(&EncoderConfig::default()).unwrap();
+    let decoded = novacron_qubo_solver::Decoded {
+        violations: p.violations(&host_of),
+        host_of,
+    };
+    enc.repair(&decoded).unwrap()
+}
+
+#[test]
+fn repair_takes_hosts_that_do_not_exist_and_demands_that_overflow_u64() {
+    // Found by the `qubo_placement` fuzz target: `Decoded` has public
+    // fields, so a caller can name host 5 of 2.
+    let p = one_resource(&[3, 4], &[(10, 1.0), (10, 1.0)]);
+    assert!(is_feasible(&p, &repaired(&p, vec![Some(5), Some(1)])));
+    // Two demands whose sum passes u64::MAX on one host: shed, not wrapped.
+    let big = u64::MAX - 10;
+    let p = one_resource(&[big, big], &[(u64::MAX, 1.0), (u64::MAX, 1.0)]);
+    let fixed = repaired(&p, vec![Some(0), Some(0)]);
+    assert!(is_feasible(&p, &fixed));
+    assert_eq!(fixed.hosts_used, 2);
+    // FFD and improve must not stack them either (a saturating sum would
+    // "fit" under a capacity of u64::MAX), nor merge them onto a cheaper host.
+    let p = one_resource(
+        &[big, big],
+        &[(u64::MAX, 1.0), (u64::MAX, 1.0), (u64::MAX, 0.5)],
+    );
+    let ffd = p.first_fit_decreasing().unwrap();
+    assert!(is_feasible(&p, &ffd));
+    let better = p.improve(&ffd).unwrap();
+    assert!(is_feasible(&p, &better));
+    assert_eq!(better.hosts_used, 2);
+    // The encoder's slack for a capacity of u64::MAX: all 64 powers of two.
+    assert!(p.encode(&EncoderConfig::default()).is_ok());
+}
