@@ -14,6 +14,17 @@ use novacron_qubo_solver::{
 };
 use proptest::prelude::*;
 
+/// The best sample of a default tabu search, seed 1.
+fn tabu_best(bqm: &Bqm<i64>) -> novacron_qubo_solver::Sample<i64> {
+    TabuSearch::new()
+        .seed(1)
+        .sample(bqm)
+        .unwrap()
+        .first()
+        .unwrap()
+        .clone()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
@@ -187,13 +198,7 @@ fn sample_sets_are_sorted_and_aggregate() {
 #[test]
 fn an_energy_target_stops_early() {
     let bqm = random_int(30, 0.3, Vartype::Binary, 4);
-    let ground = TabuSearch::new()
-        .seed(1)
-        .sample(&bqm)
-        .unwrap()
-        .first()
-        .unwrap()
-        .energy;
+    let ground = tabu_best(&bqm).energy;
     let set = TabuSearch::new()
         .seed(2)
         .num_reads(2)
@@ -359,13 +364,7 @@ fn bad_parameters_are_errors() {
 #[test]
 fn tabu_warm_starts_never_lose_the_initial_energy() {
     let bqm = random_int(80, 0.2, Vartype::Spin, 6);
-    let good = TabuSearch::new()
-        .seed(1)
-        .sample(&bqm)
-        .unwrap()
-        .first()
-        .unwrap()
-        .clone();
+    let good = tabu_best(&bqm);
     let set = TabuSearch::new()
         .seed(9)
         .iterations(10)
