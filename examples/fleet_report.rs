@@ -310,7 +310,7 @@ fn stage_placement(fleet: &Fleet, seed: u64) -> String {
     };
     let describe = |p: &PlacementProblem, placement: &Placement| {
         let host_of: Vec<Option<usize>> = placement.host_of.iter().map(|&h| Some(h)).collect();
-        let violations = p.violations(&host_of).len();
+        let violations = p.violations(&host_of).unwrap().len();
         format!(
             "cost {:>8.2}/h on {:>3} hosts, {}",
             placement.cost,

@@ -289,7 +289,7 @@ pub fn qubo_placement(data: &[u8]) {
     };
     let feasible = |placement: &novacron_qubo_solver::Placement| {
         let host_of: Vec<Option<usize>> = placement.host_of.iter().map(|&h| Some(h)).collect();
-        p.violations(&host_of).is_empty()
+        p.violations(&host_of).unwrap().is_empty()
     };
     let _ = p.improve(&p.placement(start.clone()));
     if let Ok(ffd) = p.first_fit_decreasing() {
@@ -300,7 +300,7 @@ pub fn qubo_placement(data: &[u8]) {
         if let Ok(enc) = p.encode(&EncoderConfig::default()) {
             let host_of: Vec<Option<usize>> = start.iter().map(|&h| Some(h)).collect();
             let decoded = novacron_qubo_solver::Decoded {
-                violations: p.violations(&host_of),
+                violations: p.violations(&host_of).unwrap(),
                 host_of,
             };
             if let Ok(repaired) = enc.repair(&decoded) {

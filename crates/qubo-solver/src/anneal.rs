@@ -93,15 +93,15 @@ impl SimulatedAnnealing {
     /// Samples `bqm`.
     pub fn sample<T: Coefficient>(&self, bqm: &Bqm<T>) -> Result<SampleSet<T>, Error> {
         let start = Instant::now();
-        let seed = self.control.validate()?;
+        let seed = self.control.validate(bqm.num_variables())?;
         let problem = Problem::new(bqm)?;
         let betas = self.betas(&problem)?;
         let mut info = Info::new("simulated_annealing");
         info.seed = Some(seed);
         info.set("num_reads", self.control.num_reads);
         info.set("num_sweeps", betas.len());
-        info.set("beta_min", betas.first().copied().unwrap_or(0.0));
-        info.set("beta_max", betas.last().copied().unwrap_or(0.0));
+        info.set("beta_min", betas.first());
+        info.set("beta_max", betas.last());
         info.set(
             "schedule",
             format!("{:?}", self.schedule)
@@ -116,14 +116,14 @@ impl SimulatedAnnealing {
         let reads: Vec<ReadResult> = (0..self.control.num_reads)
             .into_par_iter()
             .map(|read| {
-                with_rows!(problem, rows => anneal_read(&problem, rows, &betas, self.descend, read_rng(seed, read), &monitor))
+                with_rows!(problem, rows => anneal_read(&problem, rows, betas, self.descend, read_rng(seed, read), &monitor))
             })
             .collect();
         info.stop_reason = monitor.reason();
         finish(bqm, &problem, reads, info, monitor.elapsed())
     }
 
-    fn betas(&self, problem: &Problem) -> Result<Vec<f64>, Error> {
+    fn betas(&self, problem: &Problem) -> Result<Betas<'_>, Error> {
         if let Schedule::Custom(betas) = &self.schedule {
             if betas.is_empty() {
                 return invalid("schedule", "an empty list", "at least one beta");
@@ -131,7 +131,7 @@ impl SimulatedAnnealing {
             if let Some(b) = betas.iter().find(|b| !(b.is_finite() && **b >= 0.0)) {
                 return invalid("schedule", b, "finite betas >= 0");
             }
-            return Ok(betas.clone());
+            return Ok(Betas::Custom(betas));
         }
         if self.num_sweeps == 0 {
             return invalid("num_sweeps", 0, "at least 1");
@@ -140,7 +140,67 @@ impl SimulatedAnnealing {
             Some(range) => check_beta_range(range)?,
             None => default_beta_range(problem),
         };
-        Ok(ladder(lo, hi, self.num_sweeps, &self.schedule))
+        Ok(Betas::Ladder {
+            lo,
+            hi,
+            len: self.num_sweeps,
+            linear: self.schedule == Schedule::Linear,
+        })
+    }
+}
+
+/// A read's β per sweep, computed when needed: a schedule of 2⁴⁰ sweeps costs
+/// no memory (a time limit or the budget ends it).
+#[derive(Debug, Clone, Copy)]
+enum Betas<'a> {
+    Ladder {
+        lo: f64,
+        hi: f64,
+        len: usize,
+        linear: bool,
+    },
+    Custom(&'a [f64]),
+}
+
+impl Betas<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Betas::Ladder { len, .. } => *len,
+            Betas::Custom(b) => b.len(),
+        }
+    }
+
+    fn get(&self, k: usize) -> f64 {
+        match *self {
+            Betas::Ladder {
+                lo,
+                hi,
+                len,
+                linear,
+            } => ladder_step(lo, hi, k, len, linear),
+            Betas::Custom(b) => b[k],
+        }
+    }
+
+    fn first(&self) -> f64 {
+        self.get(0)
+    }
+
+    fn last(&self) -> f64 {
+        self.get(self.len() - 1)
+    }
+}
+
+/// Step `k` of `len` from `lo` to `hi`, geometric or linear.
+fn ladder_step(lo: f64, hi: f64, k: usize, len: usize, linear: bool) -> f64 {
+    if len == 1 {
+        return hi;
+    }
+    let t = k as f64 / (len - 1) as f64;
+    if linear {
+        lo + (hi - lo) * t
+    } else {
+        lo * (hi / lo).powf(t)
     }
 }
 
@@ -168,24 +228,11 @@ pub(crate) fn default_beta_range(problem: &Problem) -> (f64, f64) {
     (lo, hi.max(lo))
 }
 
-/// `k` betas from `lo` to `hi`.
-pub(crate) fn ladder(lo: f64, hi: f64, k: usize, schedule: &Schedule) -> Vec<f64> {
-    if k == 1 {
-        return vec![hi];
-    }
-    (0..k)
-        .map(|i| {
-            let t = i as f64 / (k - 1) as f64;
-            match schedule {
-                Schedule::Linear => lo + (hi - lo) * t,
-                _ => lo * (hi / lo).powf(t),
-            }
-        })
-        .collect()
+/// `k` geometric betas from `lo` to `hi` (the tempering ladder).
+pub(crate) fn ladder(lo: f64, hi: f64, k: usize) -> Vec<f64> {
+    (0..k).map(|i| ladder_step(lo, hi, i, k, false)).collect()
 }
 
-/// One Metropolis sweep at `beta` in variable order.
-#[inline]
 pub(crate) fn metropolis_sweep<R: Rows>(
     local: &mut Local,
     rows: &R,
@@ -273,7 +320,7 @@ impl Best {
 fn anneal_read<R: Rows>(
     problem: &Problem,
     rows: &R,
-    betas: &[f64],
+    betas: Betas<'_>,
     descend: bool,
     mut rng: impl Rng,
     monitor: &Monitor<'_>,
@@ -281,7 +328,7 @@ fn anneal_read<R: Rows>(
     let mut local = Local::new(problem, rows, random_state(problem.n, &mut rng));
     let mut best = Best::new(&local, monitor);
     let mut sweeps = 0u64;
-    for &beta in betas {
+    for beta in (0..betas.len()).map(|k| betas.get(k)) {
         if monitor.should_stop() {
             break;
         }

@@ -9,7 +9,7 @@ use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
 use crate::Error;
-use crate::error::invalid;
+use crate::error::{check_size, invalid};
 
 /// A handle that stops a running sampler from another thread; the sampler
 /// returns the best states found so far with [`StopReason::Cancelled`].
@@ -75,10 +75,22 @@ impl RunControl {
         }
     }
 
-    pub(crate) fn validate(&self) -> Result<u64, Error> {
+    /// The most reads one call runs (each keeps a state of its own).
+    pub const MAX_READS: usize = 1 << 20;
+
+    /// Checks the settings for a model of `num_variables` variables and
+    /// returns the seed to use.
+    pub(crate) fn validate(&self, num_variables: usize) -> Result<u64, Error> {
         if self.num_reads == 0 {
             return invalid("num_reads", 0, "at least 1");
         }
+        check_size("num_reads", self.num_reads as u128, Self::MAX_READS as u64)?;
+        // Every read returns a state: refuse more than 4 GiB of them up front.
+        check_size(
+            "num_reads × num_variables (bytes of returned states)",
+            self.num_reads as u128 * num_variables as u128,
+            1 << 32,
+        )?;
         if let Some(t) = self.energy_target
             && !t.is_finite()
         {
@@ -114,7 +126,8 @@ impl<'a> Monitor<'a> {
     pub(crate) fn new(control: &'a RunControl, start: Instant) -> Self {
         Monitor {
             start,
-            deadline: control.time_limit.map(|d| start + d),
+            // A limit beyond what `Instant` can represent means no limit.
+            deadline: control.time_limit.and_then(|d| start.checked_add(d)),
             target: control.energy_target,
             cancel: control.cancel.as_ref(),
             stopped: AtomicU8::new(0),

@@ -84,6 +84,17 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A size that would allocate far more than the input justifies (a
+    /// declared variable count, a number of reads or replicas, the terms of an
+    /// encoding); refused before anything is allocated.
+    TooLarge {
+        /// What was too large.
+        what: &'static str,
+        /// The size asked for.
+        size: u64,
+        /// The largest size accepted.
+        limit: u64,
+    },
     /// A sampler backend failed (for example a remote annealer).
     Backend {
         /// The backend's name.
@@ -158,6 +169,10 @@ impl fmt::Display for Error {
                     "the placement is infeasible: {reason}; add capacity or remove demand"
                 )
             }
+            Error::TooLarge { what, size, limit } => write!(
+                f,
+                "{what} is {size}, above the limit of {limit}; split the work or pass a smaller size"
+            ),
             Error::Backend { backend, message } => write!(
                 f,
                 "sampler backend {backend} failed: {message}; retry or fall back to a classical sampler"
@@ -174,6 +189,18 @@ impl From<std::io::Error> for Error {
             message: e.to_string(),
         }
     }
+}
+
+/// `Err(Error::TooLarge { .. })` when `size > limit`; sizes saturate at `u64::MAX`.
+pub(crate) fn check_size(what: &'static str, size: u128, limit: u64) -> Result<(), Error> {
+    if size > u128::from(limit) {
+        return Err(Error::TooLarge {
+            what,
+            size: u64::try_from(size).unwrap_or(u64::MAX),
+            limit,
+        });
+    }
+    Ok(())
 }
 
 /// Shorthand for `Err(Error::InvalidParameter { .. })`.

@@ -109,7 +109,8 @@ fn enumerate<R: Rows>(
     let x = (0..n).map(|i| (prefix >> i & 1) as u8).collect();
     let mut local = Local::new(problem, rows, x);
     let mut mask = prefix;
-    let mut heap = BinaryHeap::with_capacity(keep + 1);
+    // `keep` may exceed the states there are (even usize::MAX).
+    let mut heap = BinaryHeap::with_capacity(keep.min(1 << low) + 1);
     heap.push(Entry(local.energy, mask));
     for t in 1..1u64 << low {
         let i = t.trailing_zeros() as usize;

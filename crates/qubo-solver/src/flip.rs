@@ -10,7 +10,7 @@ use crate::{Bqm, Error, Vartype};
 /// ```
 /// use novacron_qubo_solver::{Bqm, FlipState, Vartype};
 ///
-/// let mut bqm = Bqm::<i64>::with_variables(3, Vartype::Binary);
+/// let mut bqm = Bqm::<i64>::with_variables(3, Vartype::Binary)?;
 /// bqm.add_linear(0, -1)?;
 /// bqm.add_quadratic(0, 1, 2)?;
 /// let mut state = FlipState::new(&bqm, vec![0, 1, 0])?;

@@ -12,6 +12,11 @@ use crate::{Bqm, Error, Vartype};
 /// exhausting memory.
 pub const MAX_VARIABLES: usize = 1 << 24;
 
+/// Variables a declared size may claim per token that follows it (see
+/// [`read_beasley`]): a model needs no entries, but a header that declares
+/// millions of variables in a file of a few kilobytes is corrupt.
+pub const VARIABLES_PER_TOKEN: u128 = 64;
+
 /// Whitespace-separated tokens with their 1-based line numbers.
 struct Tokens {
     tokens: Vec<(usize, String)>,
@@ -51,13 +56,27 @@ impl Tokens {
             })
     }
 
-    /// A variable count, at most [`MAX_VARIABLES`].
+    /// A variable count, at most [`MAX_VARIABLES`] and at most what the rest
+    /// of the input can justify: [`VARIABLES_PER_TOKEN`] per token still
+    /// unread, plus 4,096. A few bytes of headers declaring huge models thus
+    /// fail before anything is allocated.
     fn size(&mut self, what: &str) -> Result<(usize, usize), Error> {
         let (line, n) = self.count(what)?;
         if n > MAX_VARIABLES {
             return Err(Error::Parse {
                 line,
                 message: format!("{n} variables exceed the reader's limit of {MAX_VARIABLES}"),
+            });
+        }
+        let remaining = self.tokens.len() - self.pos;
+        let justified = 4096 + VARIABLES_PER_TOKEN * remaining as u128;
+        if n as u128 > justified {
+            return Err(Error::Parse {
+                line,
+                message: format!(
+                    "{n} variables declared with only {remaining} tokens left in the input \
+                     (at most {justified} accepted)"
+                ),
             });
         }
         Ok((line, n))
@@ -109,7 +128,7 @@ pub fn read_beasley(reader: impl BufRead) -> Result<Vec<Bqm<i64>>, Error> {
     for _ in 0..k {
         let (_, n) = t.size("the number of variables")?;
         let (_, m) = t.count("the number of entries")?;
-        let mut bqm = Bqm::with_variables(n, Vartype::Binary);
+        let mut bqm = Bqm::with_variables(n, Vartype::Binary)?;
         let mut seen = HashSet::new();
         for _ in 0..m {
             let (line, i) = t.index1(n)?;
@@ -188,7 +207,7 @@ impl MaxCut {
     /// The binary model whose energy is minus the cut weight:
     /// `E(x) = Σ_{(u,v)} w (2 xᵤ xᵥ - xᵤ - xᵥ)`.
     pub fn to_bqm(&self) -> Result<Bqm<i64>, Error> {
-        let mut bqm = Bqm::with_variables(self.num_vertices, Vartype::Binary);
+        let mut bqm = Bqm::with_variables(self.num_vertices, Vartype::Binary)?;
         for &(u, v, w) in &self.edges {
             let neg = w.checked_neg().ok_or(Error::Overflow {
                 what: "an edge weight",
@@ -207,6 +226,12 @@ impl MaxCut {
     }
 
     /// The weight of the edges cut by a 0/1 (or -1/+1) side assignment.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidState`] for a side per vertex missing;
+    /// [`Error::IndexOutOfRange`] for an edge naming a vertex that does not
+    /// exist (the fields are public); [`Error::Overflow`] past `i64`.
     pub fn cut_value(&self, side: &[i8]) -> Result<i64, Error> {
         if side.len() != self.num_vertices {
             return Err(Error::InvalidState {
@@ -219,7 +244,13 @@ impl MaxCut {
         }
         let mut cut = 0i64;
         for &(u, v, w) in &self.edges {
-            if (side[u] > 0) != (side[v] > 0) {
+            let (Some(&su), Some(&sv)) = (side.get(u), side.get(v)) else {
+                return Err(Error::IndexOutOfRange {
+                    index: u.max(v),
+                    num_variables: self.num_vertices,
+                });
+            };
+            if (su > 0) != (sv > 0) {
                 cut = cut.checked_add(w).ok_or(Error::Overflow {
                     what: "the cut weight",
                 })?;
@@ -293,7 +324,7 @@ pub fn read_sparse<T: Coefficient>(reader: impl BufRead) -> Result<Bqm<T>, Error
         }
     };
     let (_, n) = t.size("the number of variables")?;
-    let mut bqm = Bqm::with_variables(n, vartype);
+    let mut bqm = Bqm::with_variables(n, vartype)?;
     let mut seen = HashSet::new();
     let mut offset_seen = false;
     while t.pos < t.tokens.len() {

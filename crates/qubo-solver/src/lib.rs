@@ -12,7 +12,7 @@
 //! use novacron_qubo_solver::{Bqm, ExactSolver, TabuSearch, Vartype};
 //!
 //! // Minimize -x0 - x1 + 2 x0 x1 (pick exactly one).
-//! let mut bqm = Bqm::<i64>::with_variables(2, Vartype::Binary);
+//! let mut bqm = Bqm::<i64>::with_variables(2, Vartype::Binary)?;
 //! bqm.add_linear(0, -1)?;
 //! bqm.add_linear(1, -1)?;
 //! bqm.add_quadratic(0, 1, 2)?;

@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::Error;
 use crate::coef::{Coefficient, add};
+use crate::error::check_size;
 
 /// The domain of every variable of a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,20 +65,39 @@ pub enum Storage {
 }
 
 impl<T: Coefficient> Bqm<T> {
+    /// The most variables a model may have: 2²⁶ (about 2 GiB of model
+    /// before any quadratic term).
+    pub const MAX_VARIABLES: usize = 1 << 26;
+
     /// An empty model (zero variables; valid, with energy `0`).
     pub fn new(vartype: Vartype) -> Self {
-        Self::with_variables(0, vartype)
+        Bqm {
+            vartype,
+            linear: Vec::new(),
+            adjacency: Vec::new(),
+            offset: T::ZERO,
+            num_interactions: 0,
+        }
     }
 
     /// A model with `n` variables and no biases.
-    pub fn with_variables(n: usize, vartype: Vartype) -> Self {
-        Bqm {
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooLarge`] above [`Bqm::MAX_VARIABLES`].
+    pub fn with_variables(n: usize, vartype: Vartype) -> Result<Self, Error> {
+        check_size(
+            "the number of variables",
+            n as u128,
+            Self::MAX_VARIABLES as u64,
+        )?;
+        Ok(Bqm {
             vartype,
             linear: vec![T::ZERO; n],
             adjacency: vec![Vec::new(); n],
             offset: T::ZERO,
             num_interactions: 0,
-        }
+        })
     }
 
     /// The vartype of every variable.
@@ -117,10 +137,19 @@ impl<T: Coefficient> Bqm<T> {
     }
 
     /// Adds a variable and returns its index.
-    pub fn add_variable(&mut self) -> usize {
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooLarge`] when the model already has [`Bqm::MAX_VARIABLES`].
+    pub fn add_variable(&mut self) -> Result<usize, Error> {
+        check_size(
+            "the number of variables",
+            self.linear.len() as u128 + 1,
+            Self::MAX_VARIABLES as u64,
+        )?;
         self.linear.push(T::ZERO);
         self.adjacency.push(Vec::new());
-        self.linear.len() - 1
+        Ok(self.linear.len() - 1)
     }
 
     /// The constant term.
@@ -321,7 +350,7 @@ impl<T: Coefficient> Bqm<T> {
 
     // s = 2x - 1: h s + J s s' = h(2x-1) + J(4xx' - 2x - 2x' + 1).
     fn spin_to_binary(&self) -> Result<Bqm<T>, Error> {
-        let mut out = Bqm::with_variables(self.num_variables(), Vartype::Binary);
+        let mut out = Bqm::with_variables(self.num_variables(), Vartype::Binary)?;
         let mut offset = self.offset;
         for (i, &h) in self.linear.iter().enumerate() {
             out.linear[i] = add(out.linear[i], checked_scale(h, 2)?, "the conversion")?;
@@ -340,7 +369,7 @@ impl<T: Coefficient> Bqm<T> {
 
     // x = (s + 1)/2: a x + b x x' = a s/2 + a/2 + b(ss' + s + s' + 1)/4.
     fn binary_to_spin(&self) -> Result<Bqm<T>, Error> {
-        let mut out = Bqm::with_variables(self.num_variables(), Vartype::Spin);
+        let mut out = Bqm::with_variables(self.num_variables(), Vartype::Spin)?;
         // Work in quarters so the division happens once, exactly or not at all.
         let mut offset4 = checked_scale(self.offset, 4)?;
         let mut lin4: Vec<T> = Vec::with_capacity(self.num_variables());

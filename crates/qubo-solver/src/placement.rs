@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::error::check_size;
 use crate::sampler::Validator;
 use crate::{Bqm, Error, Vartype};
 
@@ -45,8 +46,9 @@ pub struct EncoderConfig {
     /// which spreads load (default 0: off).
     pub balance_weight: f64,
     /// Penalty weight of every constraint; `None` (the default) derives it:
-    /// one more than the largest possible objective value, so every
-    /// infeasible state has a higher energy than every feasible one.
+    /// one more than the largest possible objective value, rounded up to an
+    /// integer (so every penalty coefficient is an integer, exact in f64),
+    /// so every infeasible state has a higher energy than every feasible one.
     pub penalty: Option<f64>,
 }
 
@@ -175,6 +177,13 @@ impl PlacementProblem {
     /// total demand above total capacity, a VM that fits no host, an
     /// anti-affinity pair forced together by affinity.
     pub fn validate(&self) -> Result<(), Error> {
+        self.check_shape()?;
+        self.check_feasible()
+    }
+
+    /// The shape checks of [`validate`](Self::validate): resource counts,
+    /// costs and pair indices, which every method needs before it indexes.
+    fn check_shape(&self) -> Result<(), Error> {
         let r = self.num_resources();
         let bad = |reason: String| Err(Error::InvalidProblem { reason });
         if let Some(v) = self.vms.iter().position(|v| v.demand.len() != r) {
@@ -207,6 +216,13 @@ impl PlacementProblem {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// The obvious infeasibilities of [`validate`](Self::validate), on a
+    /// problem whose shape is checked.
+    fn check_feasible(&self) -> Result<(), Error> {
+        let r = self.num_resources();
         for res in 0..r {
             let demand: u128 = self.vms.iter().map(|v| u128::from(v.demand[res])).sum();
             let capacity: u128 = self.hosts.iter().map(|h| u128::from(h.capacity[res])).sum();
@@ -243,8 +259,35 @@ impl PlacementProblem {
         Ok(())
     }
 
-    /// The constraints `host_of` breaks (`None`: unplaced).
-    pub fn violations(&self, host_of: &[Option<usize>]) -> Vec<Violation> {
+    /// The constraints `host_of` breaks (`None`: unplaced; a host that does
+    /// not exist counts as unplaced).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidProblem`] for a malformed problem (the shape checks of
+    /// [`validate`](Self::validate)); [`Error::InvalidState`] unless
+    /// `host_of` has one entry per VM.
+    pub fn violations(&self, host_of: &[Option<usize>]) -> Result<Vec<Violation>, Error> {
+        self.check_shape()?;
+        self.check_len("host_of", host_of.len())?;
+        Ok(self.violations_unchecked(host_of))
+    }
+
+    fn check_len(&self, what: &str, len: usize) -> Result<(), Error> {
+        if len != self.vms.len() {
+            return Err(Error::InvalidState {
+                reason: format!(
+                    "{what} has {len} entries for {} vms; pass one per vm",
+                    self.vms.len()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// [`violations`](Self::violations) on a shape-checked problem and a
+    /// `host_of` of the right length.
+    fn violations_unchecked(&self, host_of: &[Option<usize>]) -> Vec<Violation> {
         let mut out = Vec::new();
         // u128: demands stacked past u64::MAX still count as over capacity.
         let mut load = vec![vec![0u128; self.num_resources()]; self.hosts.len()];
@@ -310,7 +353,22 @@ impl PlacementProblem {
 
     /// The encoder's objective for a placement: the cost of the hosts in
     /// use (when `config.host_costs`) plus the weighted balance term.
-    pub fn objective(&self, placement: &Placement, config: &EncoderConfig) -> f64 {
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidProblem`] for a malformed problem;
+    /// [`Error::InvalidState`] unless the placement has one existing host per VM.
+    pub fn objective(&self, placement: &Placement, config: &EncoderConfig) -> Result<f64, Error> {
+        self.check_shape()?;
+        self.check_len("the placement", placement.host_of.len())?;
+        if let Some(&h) = placement.host_of.iter().find(|&&h| h >= self.hosts.len()) {
+            return Err(Error::InvalidState {
+                reason: format!(
+                    "the placement names host {h} of {}; pass hosts that exist",
+                    self.hosts.len()
+                ),
+            });
+        }
         let mut value = if config.host_costs {
             placement.cost
         } else {
@@ -319,12 +377,13 @@ impl PlacementProblem {
         if config.balance_weight > 0.0 {
             for (h, host) in self.hosts.iter().enumerate() {
                 for (res, &cap) in host.capacity.iter().enumerate() {
-                    let load: u64 = placement
+                    // u128: loads of an infeasible placement may pass u64::MAX.
+                    let load: u128 = placement
                         .host_of
                         .iter()
                         .enumerate()
                         .filter(|(_, hh)| **hh == h)
-                        .map(|(v, _)| self.vms[v].demand[res])
+                        .map(|(v, _)| u128::from(self.vms[v].demand[res]))
                         .sum();
                     if cap > 0 {
                         value += config.balance_weight * (load as f64 / cap as f64).powi(2);
@@ -332,7 +391,7 @@ impl PlacementProblem {
                 }
             }
         }
-        value
+        Ok(value)
     }
 
     /// First-fit decreasing, the classic bin-packing baseline: affinity
@@ -383,7 +442,7 @@ impl PlacementProblem {
             });
         }
         let host_of: Vec<Option<usize>> = placement.host_of.iter().map(|&h| Some(h)).collect();
-        if let Some(v) = self.violations(&host_of).first() {
+        if let Some(v) = self.violations_unchecked(&host_of).first() {
             return Err(Error::InvalidState {
                 reason: format!("the placement to improve is infeasible ({v}); repair it first"),
             });
@@ -437,13 +496,20 @@ impl PlacementProblem {
         let penalty = match config.penalty {
             Some(p) if p.is_finite() && p > 0.0 => p,
             Some(p) => return crate::error::invalid("penalty", p, "a finite penalty > 0"),
-            None => bound + 1.0,
+            // An integer: with integer demands every penalty coefficient is
+            // an integer, which f64 holds exactly.
+            None => (bound + 1.0).ceil(),
         };
+        check_size(
+            "the quadratic terms of the encoding",
+            self.encoded_interactions(config, &gcd),
+            Self::MAX_ENCODED_INTERACTIONS,
+        )?;
 
         let x = |v: usize, h: usize| v * nh + h;
         let y0 = nv * nh;
         let mut next = y0 + if config.host_costs { nh } else { 0 };
-        let mut bqm = Bqm::with_variables(next, Vartype::Binary);
+        let mut bqm = Bqm::with_variables(next, Vartype::Binary)?;
         let mut slack = Vec::with_capacity(nh * nr);
         // One-hot: Pᵥ (Σₕ xᵥₕ - 1)² with Pᵥ = P (1 + Σᵣ dᵥᵣ²) in GCD units, so
         // that dropping a duplicate copy or placing a missing VM is downhill
@@ -465,7 +531,7 @@ impl PlacementProblem {
                     .collect();
                 let first_bit = next;
                 for weight in slack_weights(cap) {
-                    bqm.add_variable();
+                    bqm.add_variable()?;
                     terms.push((next, weight as f64));
                     next += 1;
                 }
@@ -511,6 +577,34 @@ impl PlacementProblem {
                 }
             }
         }
+        // Every feasible state's penalties cancel to zero; in f64 they do so
+        // only while the coefficients stay far below 2⁵³ (bytes as units
+        // would cancel the objective away entirely).
+        let scale = bqm.offset().abs()
+            + bqm.linear_biases().iter().map(|a| a.abs()).sum::<f64>()
+            + bqm.interactions().map(|(_, _, b)| b.abs()).sum::<f64>();
+        if scale > Self::MAX_COEFFICIENT_SCALE {
+            return Err(Error::InvalidProblem {
+                reason: format!(
+                    "the encoding's coefficients sum to {scale:.3e} in magnitude, above the \
+                     limit of {:.3e} where f64 still keeps the objective of a feasible \
+                     placement exact (penalty {penalty} times squared capacities {:?} in units \
+                     of their common divisor); express resources in coarser units (MiB or \
+                     GiB instead of bytes) or set a smaller penalty",
+                    Self::MAX_COEFFICIENT_SCALE,
+                    self.hosts
+                        .iter()
+                        .map(|h| h
+                            .capacity
+                            .iter()
+                            .zip(&gcd)
+                            .map(|(c, g)| c / g)
+                            .collect::<Vec<_>>())
+                        .max()
+                        .unwrap_or_default()
+                ),
+            });
+        }
         Ok(Encoding {
             problem: self.clone(),
             config: config.clone(),
@@ -519,6 +613,45 @@ impl PlacementProblem {
             slack,
             gcd,
         })
+    }
+
+    /// The most quadratic terms [`encode`](Self::encode) builds (2²⁵, about
+    /// 1 GiB of model); larger fleets are refused before anything is built.
+    /// Split them into slices, or place with
+    /// [`first_fit_decreasing`](Self::first_fit_decreasing) and
+    /// [`improve`](Self::improve).
+    pub const MAX_ENCODED_INTERACTIONS: u64 = 1 << 25;
+
+    /// The largest sum of coefficient magnitudes an encoding may reach
+    /// (2³²): below it every partial sum of a feasible state's energy keeps
+    /// the objective to about 1e-6, so the energy of a feasible placement is
+    /// its objective.
+    pub const MAX_COEFFICIENT_SCALE: f64 = 4_294_967_296.0;
+
+    /// An upper bound on the quadratic terms of the encoding, in `u128`.
+    fn encoded_interactions(&self, config: &EncoderConfig, gcd: &[u64]) -> u128 {
+        let pairs = |k: u128| k * k.saturating_sub(1) / 2;
+        let (nv, nh) = (self.vms.len() as u128, self.hosts.len() as u128);
+        let mut total = nv * pairs(nh);
+        for host in &self.hosts {
+            for (r, (&cap, &g)) in host.capacity.iter().zip(gcd).enumerate() {
+                let users = self.vms.iter().filter(|v| v.demand[r] > 0).count() as u128;
+                let bits = slack_bits(cap / g) as u128;
+                // The balance square spans the same pairs as the capacity one.
+                let vms = if config.balance_weight > 0.0 {
+                    nv
+                } else {
+                    users
+                };
+                total += pairs(vms + bits);
+            }
+        }
+        if config.host_costs {
+            total += nv * nh;
+        }
+        total += self.anti_affinity.len() as u128 * nh;
+        total += self.affinity.len() as u128 * nh * nh.saturating_sub(1);
+        total
     }
 
     fn groups(&self) -> Groups {
@@ -879,6 +1012,14 @@ fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 { a } else { gcd(b, a % b) }
 }
 
+/// Number of bits [`slack_weights`] returns for `cap`, without allocating.
+fn slack_bits(cap: u64) -> u32 {
+    // 2^k - 1 <= cap for the k powers of two, plus one bit for any remainder.
+    let k = (cap.saturating_add(1)).ilog2();
+    let full = if k >= 64 { u64::MAX } else { (1u64 << k) - 1 };
+    k + u32::from(full < cap)
+}
+
 /// Weights 1, 2, 4, … and a last weight so that the bits sum to exactly
 /// `cap` and every value in `0..=cap` is representable.
 fn slack_weights(cap: u64) -> Vec<u64> {
@@ -1020,7 +1161,7 @@ impl Encoding {
                 violations.push(Violation::MultiplyPlaced { vm, hosts });
             }
         }
-        violations.extend(self.problem.violations(&host_of));
+        violations.extend(self.problem.violations_unchecked(&host_of));
         if self.config.host_costs {
             let y0 = self.problem.vms.len() * nh;
             for host in 0..nh {
@@ -1133,6 +1274,35 @@ impl Validator for Encoding {
         match self.decode(state) {
             Ok(d) => d.violations.iter().map(ToString::to_string).collect(),
             Err(e) => vec![e.to_string()],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slack_bits_counts_the_weights_slack_weights_returns() {
+        let edges = [
+            0,
+            1,
+            2,
+            3,
+            5,
+            7,
+            8,
+            1000,
+            u64::MAX / 2,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        for cap in edges.into_iter().chain(0..300) {
+            assert_eq!(
+                slack_bits(cap) as usize,
+                slack_weights(cap).len(),
+                "cap {cap}"
+            );
         }
     }
 }

@@ -86,7 +86,7 @@ impl TabuSearch {
     /// Samples `bqm`.
     pub fn sample<T: Coefficient>(&self, bqm: &Bqm<T>) -> Result<SampleSet<T>, Error> {
         let start = Instant::now();
-        let seed = self.control.validate()?;
+        let seed = self.control.validate(bqm.num_variables())?;
         let n = bqm.num_variables();
         let tenure = match self.tenure {
             Some(t) if n > 0 && t >= n => {

@@ -6,13 +6,12 @@ use rand::Rng;
 use rayon::prelude::*;
 
 use crate::anneal::{
-    Best, Schedule, check_beta_range, default_beta_range, ladder, metropolis_sweep, random_state,
-    uniform,
+    Best, check_beta_range, default_beta_range, ladder, metropolis_sweep, random_state, uniform,
 };
 use crate::coef::Coefficient;
 use crate::compiled::{Local, Problem, Rows, with_rows};
 use crate::control::{Monitor, RunControl, read_rng, run_control_setters};
-use crate::error::invalid;
+use crate::error::{check_size, invalid};
 use crate::sampleset::{Info, ReadResult, finish};
 use crate::{Bqm, Error, SampleSet};
 
@@ -43,6 +42,9 @@ impl Default for ParallelTempering {
 run_control_setters!(ParallelTempering);
 
 impl ParallelTempering {
+    /// The most replicas a read may run.
+    pub const MAX_REPLICAS: usize = 4096;
+
     /// The defaults above.
     pub fn new() -> Self {
         ParallelTempering {
@@ -59,7 +61,7 @@ impl ParallelTempering {
         self
     }
 
-    /// Replicas per read (at least 2).
+    /// Replicas per read (at least 2, at most [`MAX_REPLICAS`](Self::MAX_REPLICAS)).
     pub fn num_replicas(mut self, num_replicas: usize) -> Self {
         self.num_replicas = num_replicas;
         self
@@ -74,19 +76,30 @@ impl ParallelTempering {
     /// Samples `bqm`.
     pub fn sample<T: Coefficient>(&self, bqm: &Bqm<T>) -> Result<SampleSet<T>, Error> {
         let start = Instant::now();
-        let seed = self.control.validate()?;
+        let seed = self.control.validate(bqm.num_variables())?;
         if self.num_sweeps == 0 {
             return invalid("num_sweeps", 0, "at least 1");
         }
         if self.num_replicas < 2 {
             return invalid("num_replicas", self.num_replicas, "at least 2");
         }
+        check_size(
+            "num_replicas",
+            self.num_replicas as u128,
+            Self::MAX_REPLICAS as u64,
+        )?;
+        // Each replica holds a state and its local fields (9 bytes a variable).
+        check_size(
+            "num_replicas × num_variables",
+            self.num_replicas as u128 * bqm.num_variables() as u128,
+            1 << 28,
+        )?;
         let problem = Problem::new(bqm)?;
         let (lo, hi) = match self.beta_range {
             Some(range) => check_beta_range(range)?,
             None => default_beta_range(&problem),
         };
-        let betas = ladder(lo, hi, self.num_replicas, &Schedule::Geometric);
+        let betas = ladder(lo, hi, self.num_replicas);
         let mut info = Info::new("parallel_tempering");
         info.seed = Some(seed);
         info.set("num_reads", self.control.num_reads);
@@ -133,12 +146,103 @@ fn temper_read<R: Rows>(
             best.offer(local, monitor);
         }
         sweeps += replicas.len() as u64;
-        for k in (sweep % 2..coldest).step_by(2) {
-            let x = (betas[k + 1] - betas[k]) * (replicas[k + 1].energy - replicas[k].energy);
-            if x <= 0.0 || uniform(&mut rng) < (-x).exp() {
-                replicas.swap(k, k + 1);
-            }
-        }
+        exchange(&mut replicas, betas, sweep % 2, &mut rng);
     }
     best.finish(problem, rows, true, monitor, sweeps)
+}
+
+/// Proposes a swap of every neighbouring pair `(k, k + 1)` with `k ≡ parity
+/// (mod 2)`. `betas` ascend, so `k + 1` is the colder replica.
+fn exchange(replicas: &mut [Local], betas: &[f64], parity: usize, rng: &mut impl Rng) {
+    for k in (parity..replicas.len().saturating_sub(1)).step_by(2) {
+        let x = exchange_exponent(
+            (betas[k], replicas[k].energy),
+            (betas[k + 1], replicas[k + 1].energy),
+        );
+        // min(1, exp(x)): always when the colder replica holds the higher
+        // energy (x >= 0), so good states flow towards the cold end.
+        if x >= 0.0 || uniform(rng) < x.exp() {
+            replicas.swap(k, k + 1);
+        }
+    }
+}
+
+/// `(βⱼ − βᵢ)(Eⱼ − Eᵢ)`: the log of the ratio of the joint Boltzmann weights
+/// after and before exchanging the states of replicas `i` and `j`.
+fn exchange_exponent((beta_i, e_i): (f64, f64), (beta_j, e_j): (f64, f64)) -> f64 {
+    (beta_j - beta_i) * (e_j - e_i)
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::Xoshiro256PlusPlus;
+
+    use super::*;
+    use crate::anneal::metropolis_sweep;
+
+    #[test]
+    fn exchange_always_moves_the_lower_energy_to_the_colder_replica() {
+        // Hot replica (β = 0.5) holds E = -3, cold one (β = 2) holds E = 1:
+        // the swap raises the joint weight, so it must always happen.
+        assert!(exchange_exponent((0.5, -3.0), (2.0, 1.0)) > 0.0);
+        // The reverse situation is accepted with exp(-(1.5 · 4)) only.
+        let x = exchange_exponent((0.5, 1.0), (2.0, -3.0));
+        assert!((x - (-6.0)).abs() < 1e-12);
+    }
+
+    /// The coldest replica of a correct replica-exchange chain samples the
+    /// Boltzmann distribution at its β; exchanging with the wrong rule
+    /// (`exp(-x)`) pushes high-energy states to the cold end and breaks it.
+    #[test]
+    fn coldest_replica_samples_the_exact_boltzmann_distribution() {
+        // Three variables with a frustrated, non-degenerate spectrum.
+        let mut bqm = Bqm::<f64>::with_variables(3, crate::Vartype::Binary).expect("small");
+        for (i, a) in [(0, -1.0), (1, 0.5), (2, -0.3)] {
+            bqm.add_linear(i, a).expect("in range");
+        }
+        for (i, j, b) in [(0, 1, 1.2), (1, 2, -0.8), (0, 2, 0.7)] {
+            bqm.add_quadratic(i, j, b).expect("in range");
+        }
+        let problem = Problem::new(&bqm).expect("compiles");
+        let betas = [0.2, 0.6, 1.8];
+        let cold = betas[2];
+        let exact: Vec<f64> = {
+            let weights: Vec<f64> = (0u8..8)
+                .map(|s| {
+                    let x: Vec<i8> = (0..3).map(|i| ((s >> i) & 1) as i8).collect();
+                    (-cold * bqm.energy(&x).expect("valid state")).exp()
+                })
+                .collect();
+            let z: f64 = weights.iter().sum();
+            weights.iter().map(|w| w / z).collect()
+        };
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let sweeps = 200_000;
+        let mut seen = [0u64; 8];
+        with_rows!(problem, rows => {
+            let mut replicas: Vec<Local> = betas
+                .iter()
+                .map(|_| Local::new(&problem, rows, random_state(3, &mut rng)))
+                .collect();
+            for sweep in 0..sweeps {
+                for (local, &beta) in replicas.iter_mut().zip(&betas) {
+                    metropolis_sweep(local, rows, beta, &mut rng);
+                }
+                exchange(&mut replicas, &betas, sweep % 2, &mut rng);
+                let x = &replicas[2].x;
+                seen[usize::from(x[0]) | usize::from(x[1]) << 1 | usize::from(x[2]) << 2] += 1;
+            }
+        });
+        let total_variation: f64 = seen
+            .iter()
+            .zip(&exact)
+            .map(|(&c, &p)| (c as f64 / sweeps as f64 - p).abs())
+            .sum::<f64>()
+            / 2.0;
+        assert!(
+            total_variation < 0.01,
+            "cold replica distribution {seen:?} is {total_variation} from Boltzmann {exact:?}"
+        );
+    }
 }

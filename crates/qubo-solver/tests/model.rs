@@ -62,7 +62,7 @@ proptest! {
 
 #[test]
 fn terms_accumulate_and_are_symmetric() {
-    let mut bqm = Bqm::<i64>::with_variables(3, Vartype::Binary);
+    let mut bqm = Bqm::<i64>::with_variables(3, Vartype::Binary).unwrap();
     bqm.add_quadratic(0, 2, 3).unwrap();
     bqm.add_quadratic(2, 0, 4).unwrap();
     bqm.add_linear(1, -2).unwrap();
@@ -75,7 +75,7 @@ fn terms_accumulate_and_are_symmetric() {
     assert_eq!(bqm.energy(&[1, 1, 1]).unwrap(), 7 - 2 + 5);
     bqm.set_quadratic(0, 2, -1).unwrap();
     assert_eq!(bqm.energy(&[1, 0, 1]).unwrap(), -1 + 5);
-    assert_eq!(bqm.add_variable(), 3);
+    assert_eq!(bqm.add_variable().unwrap(), 3);
     assert_eq!(bqm.num_variables(), 4);
 }
 
@@ -93,7 +93,7 @@ fn storage_follows_density() {
 
 #[test]
 fn bad_terms_are_errors() {
-    let mut bqm = Bqm::<f64>::with_variables(2, Vartype::Binary);
+    let mut bqm = Bqm::<f64>::with_variables(2, Vartype::Binary).unwrap();
     assert_eq!(
         bqm.add_linear(2, 1.0),
         Err(Error::IndexOutOfRange {
@@ -136,7 +136,7 @@ fn bad_terms_are_errors() {
 
 #[test]
 fn integer_overflow_is_an_error_not_a_wrap() {
-    let mut bqm = Bqm::<i64>::with_variables(2, Vartype::Binary);
+    let mut bqm = Bqm::<i64>::with_variables(2, Vartype::Binary).unwrap();
     bqm.add_linear(0, i64::MAX).unwrap();
     assert_eq!(
         bqm.add_linear(0, 1),
@@ -150,14 +150,14 @@ fn integer_overflow_is_an_error_not_a_wrap() {
         Err(Error::Overflow { what: "the energy" })
     );
     assert_eq!(bqm.energy(&[1, 0]).unwrap(), i64::MAX);
-    let mut spin = Bqm::<i64>::with_variables(1, Vartype::Spin);
+    let mut spin = Bqm::<i64>::with_variables(1, Vartype::Spin).unwrap();
     spin.add_linear(0, i64::MAX).unwrap();
     assert!(matches!(spin.to_qubo(), Err(Error::Overflow { .. })));
 }
 
 #[test]
 fn integer_binary_to_spin_needs_quarters() {
-    let mut bqm = Bqm::<i64>::with_variables(2, Vartype::Binary);
+    let mut bqm = Bqm::<i64>::with_variables(2, Vartype::Binary).unwrap();
     bqm.add_quadratic(0, 1, 2).unwrap();
     assert_eq!(bqm.to_ising(), Err(Error::InexactConversion));
     let spin = bqm.to_f64().to_ising().unwrap();
@@ -176,7 +176,7 @@ fn integer_binary_to_spin_needs_quarters() {
 
 #[test]
 fn bad_states_are_errors() {
-    let bqm = Bqm::<f64>::with_variables(2, Vartype::Spin);
+    let bqm = Bqm::<f64>::with_variables(2, Vartype::Spin).unwrap();
     assert!(matches!(bqm.energy(&[1]), Err(Error::InvalidState { .. })));
     let err = bqm.energy(&[1, 0]).unwrap_err();
     assert!(

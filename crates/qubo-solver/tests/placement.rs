@@ -58,9 +58,9 @@ fn brute_force(p: &PlacementProblem, config: &EncoderConfig) -> Option<(f64, Pla
     for k in 0..nh.pow(nv as u32) {
         let host_of: Vec<usize> = (0..nv).map(|v| k / nh.pow(v as u32) % nh).collect();
         let as_opt: Vec<Option<usize>> = host_of.iter().map(|&h| Some(h)).collect();
-        if p.violations(&as_opt).is_empty() {
+        if p.violations(&as_opt).unwrap().is_empty() {
             let placement = p.placement(host_of);
-            let value = p.objective(&placement, config);
+            let value = p.objective(&placement, config).unwrap();
             if best.as_ref().is_none_or(|(b, _)| value < *b) {
                 best = Some((value, placement));
             }
@@ -117,7 +117,7 @@ fn decoded_best_sample_is_feasible_and_optimal_on_small_cases() {
             decoded.violations
         );
         let placement = enc.repair(&decoded).unwrap();
-        let value = p.objective(&placement, &config);
+        let value = p.objective(&placement, &config).unwrap();
         let optimal_state = enc.encode_placement(&optimal).unwrap();
         assert!((enc.bqm().energy(&optimal_state).unwrap() - optimum).abs() < 1e-6);
         assert!(
@@ -145,7 +145,7 @@ fn exact_ground_state_of_a_tiny_encoding_is_the_optimum() {
     assert!(decoded.is_feasible());
     let placement = enc.repair(&decoded).unwrap();
     let (optimum, _) = brute_force(&p, &config).unwrap();
-    assert_eq!(p.objective(&placement, &config), optimum);
+    assert_eq!(p.objective(&placement, &config).unwrap(), optimum);
     assert_eq!(placement.cost, 2.5);
 }
 
@@ -200,6 +200,7 @@ fn qubo_placement_is_feasible_and_never_worse_than_ffd_on_large_cases() {
         let ffd = p.first_fit_decreasing().unwrap();
         let feasible = |host_of: &[usize]| {
             p.violations(&host_of.iter().map(|&h| Some(h)).collect::<Vec<_>>())
+                .unwrap()
                 .is_empty()
         };
         assert!(feasible(&ffd.host_of));
@@ -256,7 +257,7 @@ fn repair_fixes_every_kind_of_violation() {
     // All on host 0 but VM 3 unplaced: overload, anti-affinity, split affinity.
     let decoded = novacron_qubo_solver::Decoded {
         host_of: vec![Some(0), Some(0), Some(0), None],
-        violations: p.violations(&[Some(0), Some(0), Some(0), None]),
+        violations: p.violations(&[Some(0), Some(0), Some(0), None]).unwrap(),
     };
     assert!(decoded.violations.contains(&Violation::Unplaced { vm: 3 }));
     assert!(
@@ -272,7 +273,7 @@ fn repair_fixes_every_kind_of_violation() {
     }));
     let fixed = enc.repair(&decoded).unwrap();
     let as_opt: Vec<Option<usize>> = fixed.host_of.iter().map(|&h| Some(h)).collect();
-    assert_eq!(p.violations(&as_opt), vec![]);
+    assert_eq!(p.violations(&as_opt).unwrap(), vec![]);
 }
 
 #[test]
@@ -391,7 +392,7 @@ fn an_empty_problem_encodes_to_an_empty_model() {
 
 fn is_feasible(p: &PlacementProblem, placement: &Placement) -> bool {
     let as_opt: Vec<Option<usize>> = placement.host_of.iter().map(|&h| Some(h)).collect();
-    p.violations(&as_opt).is_empty()
+    p.violations(&as_opt).unwrap().is_empty()
 }
 
 #[test]
@@ -419,7 +420,7 @@ fn improve_keeps_every_constraint_never_costs_more_and_is_a_fixed_point() {
         let spread: Vec<Option<usize>> = (0..14).map(|v| Some(v % 6)).collect();
         let spread = enc
             .repair(&novacron_qubo_solver::Decoded {
-                violations: p.violations(&spread),
+                violations: p.violations(&spread).unwrap(),
                 host_of: spread,
             })
             .unwrap();
@@ -506,7 +507,7 @@ fn improve_rejects_malformed_and_infeasible_placements() {
 fn repaired(p: &PlacementProblem, host_of: Vec<Option<usize>>) -> Placement {
     let enc = p.encode(&EncoderConfig::default()).unwrap();
     let decoded = novacron_qubo_solver::Decoded {
-        violations: p.violations(&host_of),
+        violations: p.violations(&host_of).unwrap(),
         host_of,
     };
     enc.repair(&decoded).unwrap()
@@ -518,12 +519,12 @@ fn repair_takes_hosts_that_do_not_exist_and_demands_that_overflow_u64() {
     // fields, so a caller can name host 5 of 2.
     let p = one_resource(&[3, 4], &[(10, 1.0), (10, 1.0)]);
     assert!(is_feasible(&p, &repaired(&p, vec![Some(5), Some(1)])));
-    // Two demands whose sum passes u64::MAX on one host: shed, not wrapped.
+    // Two demands whose sum passes u64::MAX on one host: the encoder refuses
+    // such capacities (f64 could not keep the objective), so there is no
+    // encoding to repair with.
     let big = u64::MAX - 10;
     let p = one_resource(&[big, big], &[(u64::MAX, 1.0), (u64::MAX, 1.0)]);
-    let fixed = repaired(&p, vec![Some(0), Some(0)]);
-    assert!(is_feasible(&p, &fixed));
-    assert_eq!(fixed.hosts_used, 2);
+    assert!(p.violations(&[Some(0), Some(0)]).unwrap().len() == 1);
     // FFD and improve must not stack them either (a saturating sum would
     // "fit" under a capacity of u64::MAX), nor merge them onto a cheaper host.
     let p = one_resource(
@@ -535,6 +536,119 @@ fn repair_takes_hosts_that_do_not_exist_and_demands_that_overflow_u64() {
     let better = p.improve(&ffd).unwrap();
     assert!(is_feasible(&p, &better));
     assert_eq!(better.hosts_used, 2);
-    // The encoder's slack for a capacity of u64::MAX: all 64 powers of two.
-    assert!(p.encode(&EncoderConfig::default()).is_ok());
+    match p.encode(&EncoderConfig::default()) {
+        Err(Error::InvalidProblem { reason }) => {
+            assert!(reason.contains("coarser units"), "{reason}")
+        }
+        other => panic!("capacities of u64::MAX must be refused: {other:?}"),
+    }
+}
+
+#[test]
+fn feasible_energy_is_the_objective_at_realistic_capacities() {
+    // A fleet in real units: cores and memory in MiB (hosts of 256 and 512
+    // GiB, VMs of 1 to 64 GiB, with 1.5 GiB shapes so the divisor stays small).
+    let mem = [1536, 2048, 4096, 8192, 16384, 65536, 1536, 3072];
+    let cores = [1, 2, 2, 4, 8, 16, 1, 2];
+    let vms: Vec<VmDemand> = (0..24)
+        .map(|v| VmDemand {
+            demand: vec![cores[v % 8], mem[v % 8]],
+        })
+        .collect();
+    let hosts: Vec<HostSpec> = (0..6)
+        .map(|h| HostSpec {
+            capacity: vec![
+                if h % 2 == 0 { 32 } else { 64 },
+                if h % 2 == 0 { 262_144 } else { 524_288 },
+            ],
+            cost: 1.37 + 0.61 * h as f64,
+        })
+        .collect();
+    let p = PlacementProblem {
+        vms,
+        hosts,
+        ..Default::default()
+    };
+    let config = EncoderConfig::default();
+    let enc = p.encode(&config).unwrap();
+    for placement in [
+        p.first_fit_decreasing().unwrap(),
+        p.improve(&p.first_fit_decreasing().unwrap()).unwrap(),
+    ] {
+        let objective = p.objective(&placement, &config).unwrap();
+        let energy = enc
+            .bqm()
+            .energy(&enc.encode_placement(&placement).unwrap())
+            .unwrap();
+        assert!(
+            (energy - objective).abs() <= 1e-6 * objective.abs().max(1.0),
+            "energy {energy} vs objective {objective}"
+        );
+    }
+    // The same fleet in bytes with a 1-byte divisor: refused, with the limit named.
+    let mut bytes = p.clone();
+    for v in &mut bytes.vms {
+        v.demand[1] = v.demand[1] * 1_048_576 + 1;
+    }
+    for h in &mut bytes.hosts {
+        h.capacity[1] *= 1_048_576;
+    }
+    match bytes.encode(&config) {
+        Err(Error::InvalidProblem { reason }) => assert!(reason.contains("4.295e9"), "{reason}"),
+        other => panic!("byte capacities must be refused: {other:?}"),
+    }
+}
+
+#[test]
+fn fleets_too_large_to_encode_are_refused_before_building() {
+    // 5,000 VMs on 600 hosts: ~10¹⁰ quadratic terms.
+    let p = PlacementProblem {
+        vms: (0..5000)
+            .map(|_| VmDemand {
+                demand: vec![1, 1024],
+            })
+            .collect(),
+        hosts: (0..600)
+            .map(|_| HostSpec {
+                capacity: vec![64, 524_288],
+                cost: 1.0,
+            })
+            .collect(),
+        ..Default::default()
+    };
+    match p.encode(&EncoderConfig::default()) {
+        Err(Error::TooLarge { size, limit, .. }) => {
+            assert!(size > limit && limit == PlacementProblem::MAX_ENCODED_INTERACTIONS)
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn violations_and_objective_refuse_malformed_inputs() {
+    let mut p = one_resource(&[3, 4], &[(10, 1.0), (10, 1.0)]);
+    assert!(matches!(
+        p.violations(&[Some(0)]),
+        Err(Error::InvalidState { .. })
+    ));
+    let outside = Placement {
+        host_of: vec![0, 9],
+        cost: 0.0,
+        hosts_used: 1,
+    };
+    assert!(matches!(
+        p.objective(&outside, &EncoderConfig::default()),
+        Err(Error::InvalidState { .. })
+    ));
+    p.affinity.push((0, 17));
+    assert!(matches!(
+        p.violations(&[Some(0), Some(1)]),
+        Err(Error::InvalidProblem { .. })
+    ));
+    p.affinity.clear();
+    p.vms[1].demand.push(1);
+    assert!(matches!(
+        p.objective(&p.placement(vec![0, 1]), &EncoderConfig::default()),
+        Err(Error::InvalidProblem { .. })
+    ));
 }

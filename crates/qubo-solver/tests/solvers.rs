@@ -345,7 +345,7 @@ fn bad_parameters_are_errors() {
             .sample(&bqm),
         Err(Error::InvalidState { .. })
     ));
-    let big = Bqm::<f64>::with_variables(31, Vartype::Binary);
+    let big = Bqm::<f64>::with_variables(31, Vartype::Binary).unwrap();
     assert_eq!(
         ExactSolver::new().sample(&big).unwrap_err(),
         Error::TooManyVariables {

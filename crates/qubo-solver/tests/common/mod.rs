@@ -12,7 +12,7 @@ pub fn rng(seed: u64) -> Xoshiro256PlusPlus {
 /// A random integer model with about `density` of the pairs set.
 pub fn random_int(n: usize, density: f64, vartype: Vartype, seed: u64) -> Bqm<i64> {
     let mut r = rng(seed);
-    let mut bqm = Bqm::with_variables(n, vartype);
+    let mut bqm = Bqm::with_variables(n, vartype).unwrap();
     for i in 0..n {
         bqm.set_linear(i, r.random_range(-20..=20)).unwrap();
         for j in i + 1..n {
@@ -28,7 +28,7 @@ pub fn random_int(n: usize, density: f64, vartype: Vartype, seed: u64) -> Bqm<i6
 /// A random float model.
 pub fn random_f64(n: usize, density: f64, vartype: Vartype, seed: u64) -> Bqm<f64> {
     let mut r = rng(seed);
-    let mut bqm = Bqm::with_variables(n, vartype);
+    let mut bqm = Bqm::with_variables(n, vartype).unwrap();
     for i in 0..n {
         bqm.set_linear(i, r.random_range(-1.0..1.0)).unwrap();
         for j in i + 1..n {
