@@ -20,8 +20,9 @@ const ONE_BITS: u64 = 0x3FF0_0000_0000_0000;
 /// which is what the guarantee needs, at the price of about 1.44× more
 /// buckets than an exact log mapping.
 ///
-/// - Negative values live in a mirrored store; zero (and magnitudes below
-///   `f64::MIN_POSITIVE`) in a counter; ±∞ in counters of their own; NaN is
+/// - Negative values live in a mirrored store; zero and subnormal magnitudes
+///   (below `f64::MIN_POSITIVE`) in a counter whose value is `0.0` (so the
+///   relative bound does not cover subnormals); ±∞ in counters of their own; NaN is
 ///   skipped and counted ([`nan_count`](Self::nan_count)).
 /// - Each store keeps at most `max_buckets` buckets (default 4096: about
 ///   `4096 ln γ` octaves, so values spanning a ratio of 1e24 at α = 1 %, or
@@ -29,7 +30,8 @@ const ONE_BITS: u64 = 0x3FF0_0000_0000_0000;
 ///   smallest magnitudes are collapsed together and
 ///   [`is_collapsed`](Self::is_collapsed) turns true: the guarantee then holds
 ///   for every quantile whose value lies above the collapsed range.
-/// - `count`, `sum`, `min` and `max` are exact.
+/// - `count`, `min` and `max` are exact, and so are the quantiles at `q = 0`
+///   and `q = 1`; `sum` is a running `f64` sum (see [`sum`](Self::sum)).
 ///
 /// ```
 /// use novacron_percentile::DDSketch;
@@ -75,7 +77,8 @@ impl Store {
     fn add(&mut self, idx: i32, n: u64, max_buckets: usize) {
         let pos = idx.wrapping_sub(self.offset);
         if pos >= 0 && (pos as usize) < self.counts.len() {
-            self.counts[pos as usize] += n;
+            let c = &mut self.counts[pos as usize];
+            *c = c.saturating_add(n);
         } else {
             self.add_slow(idx, n, max_buckets);
         }
@@ -88,12 +91,12 @@ impl Store {
             let len = 65.min(max_buckets);
             self.offset = idx - (len / 2) as i32;
             self.counts = vec![0; len];
-            self.counts[(idx - self.offset) as usize] += n;
+            self.counts[(idx - self.offset) as usize] = n;
             return;
         }
         if idx < self.offset {
             if self.collapsed && self.counts.len() >= max_buckets {
-                self.counts[0] += n; // below the collapsed floor
+                self.counts[0] = self.counts[0].saturating_add(n); // below the collapsed floor
                 return;
             }
             let grow = ((self.offset - idx) as usize)
@@ -108,7 +111,8 @@ impl Store {
             let new_len = need.max(self.counts.len() + self.counts.len() / 2).max(16);
             self.counts.resize(new_len, 0);
         }
-        self.counts[(idx - self.offset) as usize] += n;
+        let c = &mut self.counts[(idx - self.offset) as usize];
+        *c = c.saturating_add(n);
         self.trim(max_buckets);
     }
 
@@ -134,10 +138,12 @@ impl Store {
         }
         // Collapse: everything below the lowest kept bucket joins it.
         let new_first = last + 1 - max_buckets;
-        let folded: u64 = self.counts[first..new_first].iter().sum();
+        let folded = self.counts[first..new_first]
+            .iter()
+            .fold(0u64, |a, &c| a.saturating_add(c));
         self.counts.truncate(last + 1);
         self.counts.drain(..new_first);
-        self.counts[0] += folded;
+        self.counts[0] = self.counts[0].saturating_add(folded);
         self.offset += new_first as i32;
         self.collapsed = true;
     }
@@ -167,7 +173,8 @@ impl Store {
         let start = (lo - self.offset) as usize;
         let dst = &mut self.counts[start..start + (last - first + 1)];
         for (d, &c) in dst.iter_mut().zip(&other.counts[first..=last]) {
-            *d += c;
+            // Cannot saturate: the merge checked the total count first.
+            *d = d.saturating_add(c);
         }
         if self.counts.len() > max_buckets {
             self.trim(max_buckets);
@@ -249,23 +256,27 @@ impl DDSketch {
     /// Representative value of a bucket: the harmonic mean of its bounds,
     /// within `alpha` of everything in it.
     fn value(&self, idx: i32) -> f64 {
-        let lo = log2_inverse(f64::from(idx) / self.multiplier);
-        let hi = log2_inverse(f64::from(idx + 1) / self.multiplier);
-        if hi.is_infinite() {
-            lo
-        } else {
-            2.0 * lo * hi / (lo + hi)
-        }
+        let y_lo = f64::from(idx) / self.multiplier;
+        let y_hi = f64::from(idx + 1) / self.multiplier;
+        // 2·lo·hi / (lo + hi) without forming lo·hi or lo + hi, which
+        // overflow above ~1e154 and underflow below ~1e-160. The ratio of the
+        // bounds comes from bounds scaled by 1/4 at the top of the range, where
+        // `hi` itself may pass f64::MAX (a result past it is clamped to the
+        // exact max by the caller).
+        let shift = if y_hi > 512.0 { 2.0 } else { 0.0 };
+        let ratio = log2_inverse(y_lo - shift) / log2_inverse(y_hi - shift);
+        log2_inverse(y_lo) * (2.0 / (1.0 + ratio))
     }
 
     /// Adds one value.
     #[inline]
     pub fn insert(&mut self, x: f64) {
         if x.is_nan() {
-            self.nan_count += 1;
+            self.nan_count = self.nan_count.saturating_add(1);
             return;
         }
-        self.count += 1;
+        // Saturating: a deserialized sketch may already hold u64::MAX values.
+        self.count = self.count.saturating_add(1);
         self.sum += x;
         self.min = self.min.min(x);
         self.max = self.max.max(x);
@@ -284,12 +295,12 @@ impl DDSketch {
             }
         } else if m.is_infinite() {
             if x > 0.0 {
-                self.pos_inf += 1;
+                self.pos_inf = self.pos_inf.saturating_add(1);
             } else {
-                self.neg_inf += 1;
+                self.neg_inf = self.neg_inf.saturating_add(1);
             }
         } else {
-            self.zero_count += 1;
+            self.zero_count = self.zero_count.saturating_add(1);
         }
     }
 
@@ -317,7 +328,10 @@ impl DDSketch {
         self.nan_count
     }
 
-    /// Exact sum of the inserted values (`0.0` when empty).
+    /// Sum of the inserted values (`0.0` when empty), accumulated in plain
+    /// `f64` as they arrive: it carries the rounding of one addition per
+    /// value, is `±inf` once an infinity (or an overflow) is inserted and NaN
+    /// once both infinities are.
     pub fn sum(&self) -> f64 {
         self.sum
     }
@@ -379,7 +393,9 @@ impl DDSketch {
     ///
     /// # Errors
     ///
-    /// [`Error::IncompatibleSketches`] when `alpha` or `max_buckets` differ.
+    /// [`Error::IncompatibleSketches`] when `alpha` or `max_buckets` differ;
+    /// [`Error::CountOverflow`] when the two counts together pass `u64::MAX`
+    /// (possible only with deserialized sketches). On error `self` is unchanged.
     pub fn merge(&mut self, other: &DDSketch) -> Result<(), Error> {
         if self.alpha != other.alpha || self.max_buckets != other.max_buckets {
             return Err(Error::IncompatibleSketches {
@@ -388,6 +404,12 @@ impl DDSketch {
                     self.alpha, other.alpha, self.max_buckets, other.max_buckets
                 ),
             });
+        }
+        // Every other counter is part of `count` or of `nan_count`.
+        if self.count.checked_add(other.count).is_none()
+            || self.nan_count.checked_add(other.nan_count).is_none()
+        {
+            return Err(Error::CountOverflow);
         }
         self.positive.merge(&other.positive, self.max_buckets);
         self.negative.merge(&other.negative, self.max_buckets);
@@ -433,7 +455,7 @@ impl DDSketch {
         }
         let mut order: Vec<usize> = (0..qs.len()).collect();
         order.sort_by(|&a, &b| qs[a].total_cmp(&qs[b]));
-        let last = (self.count - 1) as f64;
+        let last_rank = self.count - 1;
         let mut walker = Walker {
             sketch: self,
             seen: 0,
@@ -442,8 +464,15 @@ impl DDSketch {
         };
         for i in order {
             validate_fraction(qs[i])?;
-            let rank = (qs[i] * last).floor() as u64;
-            out[i] = walker.value_at_rank(rank).clamp(self.min, self.max);
+            let rank = ((qs[i] * last_rank as f64).floor() as u64).min(last_rank);
+            // The extremes are stored exactly: the first and last ranks are them.
+            out[i] = if rank == 0 {
+                self.min
+            } else if rank == last_rank {
+                self.max
+            } else {
+                walker.value_at_rank(rank).clamp(self.min, self.max)
+            };
         }
         Ok(())
     }
@@ -542,8 +571,11 @@ struct DDSketchRepr {
     neg_inf: u64,
     nan_count: u64,
     count: u64,
+    #[serde(with = "crate::float_serde")]
     sum: f64,
+    #[serde(with = "crate::float_serde")]
     min: f64,
+    #[serde(with = "crate::float_serde")]
     max: f64,
 }
 

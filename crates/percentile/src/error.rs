@@ -80,6 +80,21 @@ pub enum Error {
         /// What is inconsistent.
         detail: String,
     },
+    /// Merging would count more than `u64::MAX` values (only sketches read
+    /// back from storage can get there).
+    CountOverflow,
+    /// Weights whose total is not a finite `f64` even after rescaling.
+    NonFiniteTotalWeight,
+    /// A size that would allocate far more than the input justifies;
+    /// refused before anything is allocated.
+    TooLarge {
+        /// What was too large.
+        what: &'static str,
+        /// The size asked for.
+        size: u64,
+        /// The largest size accepted.
+        limit: u64,
+    },
 }
 
 impl fmt::Display for Error {
@@ -158,6 +173,18 @@ impl fmt::Display for Error {
             Error::CorruptSketch { detail } => write!(
                 f,
                 "the serialized sketch is inconsistent ({detail}); serialize it again from a live sketch"
+            ),
+            Error::CountOverflow => write!(
+                f,
+                "the merged sketch would count more than u64::MAX values; merge into separate sketches"
+            ),
+            Error::TooLarge { what, size, limit } => write!(
+                f,
+                "{what} is {size}, above the limit of {limit}; pass a smaller size"
+            ),
+            Error::NonFiniteTotalWeight => write!(
+                f,
+                "the weights do not sum to a finite number; pass finite weights with a representable total"
             ),
         }
     }

@@ -96,7 +96,9 @@ impl Config {
 }
 
 /// The exact-quantile engine: holds its configuration and the buffers it
-/// reuses across calls, so repeated calls allocate nothing once warm.
+/// reuses across calls, so repeated calls on inputs of similar size and
+/// shape allocate nothing after the first (a buffer grows only when a call
+/// needs more than any earlier one; see the crate's allocation bound).
 ///
 /// ```
 /// use novacron_percentile::{Method, Percentiles};

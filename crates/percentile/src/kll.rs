@@ -119,8 +119,11 @@ impl KllSketch {
     /// Adds one value; NaN is skipped and counted.
     pub fn insert(&mut self, x: f64) {
         if x.is_nan() {
-            self.nan_count += 1;
+            self.nan_count = self.nan_count.saturating_add(1);
             return;
+        }
+        if self.count == u64::MAX {
+            return; // a deserialized sketch at the end of the counter: full
         }
         self.sorted = OnceLock::new();
         self.count += 1;
@@ -186,12 +189,19 @@ impl KllSketch {
     ///
     /// # Errors
     ///
-    /// [`Error::IncompatibleSketches`] when `k` differs.
+    /// [`Error::IncompatibleSketches`] when `k` differs;
+    /// [`Error::CountOverflow`] when the two counts together pass `u64::MAX`
+    /// (possible only with deserialized sketches). On error `self` is unchanged.
     pub fn merge(&mut self, other: &KllSketch) -> Result<(), Error> {
         if self.k != other.k {
             return Err(Error::IncompatibleSketches {
                 detail: format!("k {} vs {}", self.k, other.k),
             });
+        }
+        if self.count.checked_add(other.count).is_none()
+            || self.nan_count.checked_add(other.nan_count).is_none()
+        {
+            return Err(Error::CountOverflow);
         }
         self.sorted = OnceLock::new();
         while self.levels.len() < other.levels.len() {
@@ -219,7 +229,9 @@ impl KllSketch {
         self.nan_count
     }
 
-    /// Exact sum of the inserted values (`0.0` when empty).
+    /// Sum of the inserted values (`0.0` when empty), accumulated in plain
+    /// `f64` as they arrive (one rounding per value; `±inf` once an infinity
+    /// or an overflow is inserted).
     pub fn sum(&self) -> f64 {
         self.sum
     }
@@ -339,11 +351,14 @@ impl KllSketch {
 #[derive(serde::Serialize, serde::Deserialize)]
 struct KllRepr {
     k: usize,
-    levels: Vec<Vec<f64>>,
+    levels: Vec<Vec<crate::float_serde::Float>>,
     count: u64,
     nan_count: u64,
+    #[serde(with = "crate::float_serde")]
     sum: f64,
+    #[serde(with = "crate::float_serde")]
     min: f64,
+    #[serde(with = "crate::float_serde")]
     max: f64,
     rng: u64,
 }
@@ -353,7 +368,11 @@ impl From<KllSketch> for KllRepr {
     fn from(s: KllSketch) -> Self {
         KllRepr {
             k: s.k,
-            levels: s.levels,
+            levels: s
+                .levels
+                .into_iter()
+                .map(|l| l.into_iter().map(crate::float_serde::Float).collect())
+                .collect(),
             count: s.count,
             nan_count: s.nan_count,
             sum: s.sum,
@@ -373,14 +392,33 @@ impl TryFrom<KllRepr> for KllSketch {
         let corrupt = |detail: &str| Error::CorruptSketch {
             detail: detail.to_owned(),
         };
-        if r.levels.is_empty() || r.levels.len() > MAX_LEVELS {
+        let levels: Vec<Vec<f64>> = r
+            .levels
+            .into_iter()
+            .map(|l| l.into_iter().map(|x| x.0).collect())
+            .collect();
+        if levels.is_empty() || levels.len() > MAX_LEVELS {
             return Err(corrupt("the number of levels must be between 1 and 56"));
         }
-        let weight = r.levels.iter().enumerate().try_fold(0u64, |acc, (h, l)| {
+        let weight = levels.iter().enumerate().try_fold(0u64, |acc, (h, l)| {
             acc.checked_add((l.len() as u64).checked_mul(1u64 << h)?)
         });
-        if weight.is_none() || r.levels.iter().flatten().any(|x| x.is_nan()) {
-            return Err(corrupt("levels hold NaN or too much weight"));
+        if levels.iter().flatten().any(|x| x.is_nan()) {
+            return Err(corrupt("levels hold NaN"));
+        }
+        // Compaction keeps the total weight: the items weigh exactly `count`.
+        if weight != Some(r.count) {
+            return Err(corrupt(
+                "the weights of the retained items do not add up to count",
+            ));
+        }
+        if r.count > 0
+            && levels
+                .iter()
+                .flatten()
+                .any(|&x| !(r.min..=r.max).contains(&x))
+        {
+            return Err(corrupt("a retained item lies outside [min, max]"));
         }
         if r.count > 0
             && !matches!(
@@ -390,10 +428,7 @@ impl TryFrom<KllRepr> for KllSketch {
         {
             return Err(corrupt("min is above max"));
         }
-        if (r.count == 0) != r.levels.iter().all(Vec::is_empty) {
-            return Err(corrupt("count disagrees with the retained items"));
-        }
-        s.levels = r.levels;
+        s.levels = levels;
         s.count = r.count;
         s.nan_count = r.nan_count;
         s.sum = r.sum;

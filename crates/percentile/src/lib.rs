@@ -3,7 +3,9 @@
 //!
 //! `novacron-percentile` computes many quantiles of a batch at once in
 //! expected linear time, exactly as `numpy.quantile` defines them (all 13
-//! methods, bit for bit on finite data), without copying large inputs; and,
+//! methods, bit for bit on finite data), copying only the few values near
+//! the requested ranks of large inputs (typical data; see the allocation bound
+//! below); and,
 //! for unbounded streams and fleet-wide aggregation, it offers mergeable
 //! sketches with a guaranteed error: [`DDSketch`] (relative value error α at
 //! every quantile) and [`KllSketch`] (rank error).
@@ -41,9 +43,15 @@
 //!   brackets are selected; smaller inputs are copied into a reused buffer and
 //!   multi-selected (`O(n log k)` for `k` ranks). Requests for many ranks
 //!   switch to a full sort automatically, avoiding numpy's dense-kth cliff.
-//! - **Allocation.** `&[T]` inputs are never copied whole above the bracket
-//!   threshold; buffers of a [`Percentiles`] engine are reused across calls;
-//!   the `*_in_place` variants never copy.
+//! - **Allocation.** Above the bracket threshold a `&[T]` input is scanned
+//!   once and only the values that fall inside the brackets are copied: a
+//!   few percent on continuous data, but up to every value when most of the
+//!   input ties at a requested quantile (a constant series), and the whole
+//!   input when the sample misplaced a bracket (rare; the pass then falls
+//!   back to copy + selection). The extra memory is thus `O(n)` in the worst
+//!   case. A [`Percentiles`] engine keeps its buffers, so repeated calls on
+//!   inputs of similar size and shape allocate nothing after the first; the
+//!   `*_in_place` variants never copy.
 //! - **Sketch bounds.** [`DDSketch::quantile`] is within relative error `α`
 //!   of the exact `lower` order statistic for all data (until buckets
 //!   collapse, which [`DDSketch::is_collapsed`] reports). [`KllSketch`] has a
@@ -88,6 +96,8 @@ mod aggregator;
 mod ddsketch;
 mod error;
 mod exact;
+#[cfg(feature = "serde")]
+mod float_serde;
 mod kll;
 mod method;
 mod sample;
@@ -102,7 +112,7 @@ pub use exact::{Config, NanPolicy, Percentiles, percentiles, quantiles, quantile
 pub use kll::KllSketch;
 pub use method::Method;
 pub use sample::Sample;
-pub use sampling::{Estimate, Reservoir, sample_quantiles};
+pub use sampling::{Estimate, MAX_SAMPLE, Reservoir, sample_quantiles};
 pub use weighted::weighted_quantiles;
 
 #[cfg(test)]

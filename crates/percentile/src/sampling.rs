@@ -66,7 +66,8 @@ impl Reservoir {
         let w = (unit_open(&mut rng).ln() / k as f64).exp();
         Ok(Reservoir {
             k,
-            items: Vec::with_capacity(k),
+            // Grown as values arrive: `k` may be far more than the stream holds.
+            items: Vec::with_capacity(k.min(4096)),
             seen: 0,
             next_take: 0,
             w,
@@ -136,13 +137,18 @@ impl Extend<f64> for Reservoir {
     }
 }
 
+/// The largest sample [`sample_quantiles`] draws from a slice shorter than it.
+pub const MAX_SAMPLE: usize = 1 << 20;
+
 /// Estimates quantiles of a slice from `k` values drawn at random indices
 /// (with replacement): `O(k log k)` whatever the slice's length, no pass over
 /// the data. NaN draws are skipped.
 ///
 /// # Errors
 ///
-/// [`Error::EmptyInput`], [`Error::InvalidParameter`] for `k = 0`, invalid quantiles.
+/// [`Error::EmptyInput`], [`Error::InvalidParameter`] for `k = 0`,
+/// [`Error::TooLarge`] when `k` exceeds both the slice's length and
+/// [`MAX_SAMPLE`], invalid quantiles.
 pub fn sample_quantiles(
     data: &[f64],
     k: usize,
@@ -157,6 +163,16 @@ pub fn sample_quantiles(
     }
     if data.is_empty() {
         return Err(Error::EmptyInput);
+    }
+    // A sample larger than the data (with replacement) is allowed up to a
+    // point; beyond it the caller wants the exact quantiles instead.
+    let limit = data.len().max(MAX_SAMPLE);
+    if k > limit {
+        return Err(Error::TooLarge {
+            what: "the sample size k",
+            size: k as u64,
+            limit: limit as u64,
+        });
     }
     let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(seed);
     let sample: Vec<f64> = (0..k)

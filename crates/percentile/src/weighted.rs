@@ -21,7 +21,9 @@ use crate::{Error, NanPolicy};
 /// # Errors
 ///
 /// [`Error::LengthMismatch`], [`Error::InvalidWeight`] (negative, NaN or
-/// infinite), [`Error::ZeroTotalWeight`], [`Error::EmptyInput`], invalid
+/// infinite), [`Error::ZeroTotalWeight`], [`Error::NonFiniteTotalWeight`]
+/// (more than 2⁶⁴ weights near `f64::MAX`; a total that merely overflows is
+/// rescaled and answered exactly), [`Error::EmptyInput`], invalid
 /// quantiles, and NaN values under [`NanPolicy::Error`].
 pub fn weighted_quantiles(
     values: &[f64],
@@ -59,13 +61,24 @@ pub fn weighted_quantiles(
     }
     // Stable, like numpy's argsort(kind="stable").
     pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Weights near f64::MAX overflow the running total; scaled by 2⁻⁶⁴
+    // (exact, a power of two) the shares stay the same and the total finite.
+    let unscaled: f64 = pairs.iter().map(|&(_, w)| w).sum();
+    let scale = if unscaled.is_finite() {
+        1.0
+    } else {
+        2f64.powi(-64)
+    };
     let mut cdf: Vec<f64> = Vec::with_capacity(pairs.len());
     let mut acc = 0.0f64;
     for &(_, w) in &pairs {
-        acc += w;
+        acc += w * scale;
         cdf.push(acc);
     }
     let total = acc;
+    if !total.is_finite() {
+        return Err(Error::NonFiniteTotalWeight);
+    }
     if total <= 0.0 {
         return Err(Error::ZeroTotalWeight);
     }

@@ -77,19 +77,6 @@ proptest! {
     }
 
     #[test]
-    fn parallel_is_bit_identical_to_sequential(data in finite_vec(5000), qs in fractions(), seed in any::<u64>()) {
-        for method in Method::ALL {
-            let seq = Percentiles::with_config(Config::new().bracket_threshold(0).parallel_threshold(usize::MAX).seed(seed))
-                .quantiles(&data, &qs, method).unwrap();
-            let par = Percentiles::with_config(Config::new().bracket_threshold(0).parallel_threshold(0).seed(seed))
-                .quantiles(&data, &qs, method).unwrap();
-            let seq_bits: Vec<u64> = seq.iter().map(|x| x.to_bits()).collect();
-            let par_bits: Vec<u64> = par.iter().map(|x| x.to_bits()).collect();
-            prop_assert_eq!(seq_bits, par_bits, "{}", method);
-        }
-    }
-
-    #[test]
     fn integer_paths_match_sorting(data in prop::collection::vec(any::<i64>(), 1..3000), qs in fractions(), config in configs()) {
         let mut s = data.clone();
         s.sort();
@@ -156,5 +143,53 @@ proptest! {
             let want = if q == 0.0 { repeated[0] } else { repeated[idx] };
             prop_assert_eq!(got[i], want, "q={}", q);
         }
+    }
+}
+
+/// Data long enough for the parallel bracket pass to split into several
+/// chunks (it never cuts below 2^16 values), with runs of ties.
+fn multi_chunk_data(len: usize, seed: u64) -> Vec<f64> {
+    let mut z = seed;
+    (0..len)
+        .map(|i| {
+            z = z
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let u = (z >> 11) as f64 / (1u64 << 53) as f64;
+            if i % 7 == 0 {
+                (u * 8.0).floor()
+            } else {
+                (u - 0.5) * 1e6
+            }
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn parallel_is_bit_identical_to_sequential(
+        len in (1usize << 17)..(1 << 19),
+        data_seed in any::<u64>(),
+        qs in fractions(),
+        seed in any::<u64>(),
+    ) {
+        let data = multi_chunk_data(len, data_seed);
+        let sorted_data = sorted(&data);
+        for method in Method::ALL {
+            let seq = Percentiles::with_config(Config::new().bracket_threshold(0).parallel_threshold(usize::MAX).seed(seed))
+                .quantiles(&data, &qs, method).unwrap();
+            let par = Percentiles::with_config(Config::new().bracket_threshold(0).parallel_threshold(0).seed(seed))
+                .quantiles(&data, &qs, method).unwrap();
+            let seq_bits: Vec<u64> = seq.iter().map(|x| x.to_bits()).collect();
+            let par_bits: Vec<u64> = par.iter().map(|x| x.to_bits()).collect();
+            prop_assert_eq!(seq_bits, par_bits, "{}", method);
+        }
+        // And both equal the sort reference, so a shared bug cannot hide.
+        let want: Vec<f64> = qs.iter().map(|&q| common::reference_linear(&sorted_data, q)).collect();
+        let par = Percentiles::with_config(Config::new().bracket_threshold(0).parallel_threshold(0).seed(seed))
+            .quantiles(&data, &qs, Method::Linear).unwrap();
+        prop_assert_eq!(par, want);
     }
 }
