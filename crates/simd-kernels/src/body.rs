@@ -411,32 +411,60 @@ pub(crate) fn stats_shifted<T: Float>(
 }
 
 /// Histogram counts: slot 0 underflow, 1..=bins the bins, bins+1 overflow,
-/// bins+2 NaN. Four interleaved count arrays avoid stalls when neighbouring
-/// values fall in the same bin.
+/// bins+2 NaN.
+///
+/// Bins are numpy's: bin `k` holds `e_k <= v < e_{k+1}` for the edges
+/// `e_k = k · ((hi - lo) / bins) + lo` of `np.linspace(lo, hi, bins + 1)`,
+/// the last bin also holds `hi`. A first estimate from one multiply is moved
+/// by at most one bin to agree with those edges, as `np.histogram` does.
+/// Ranges wider than `f64::MAX` (such as `[-f64::MAX, f64::MAX]`) are
+/// computed on halved values and edges, exactly (halving is exact).
 #[inline(always)]
 pub(crate) fn histogram<T: Float>(x: &[T], lo: f64, hi: f64, bins: usize, counts: &mut [u64]) {
     const G: usize = 16;
     let slots = bins + 3;
-    let scale = bins as f64 / (hi - lo);
+    let (h, inv_h) = if (hi - lo).is_finite() {
+        (1.0, 1.0)
+    } else {
+        (0.5, 2.0)
+    };
+    let (lo_h, hi_h) = (lo * h, hi * h);
+    let step_h = (hi_h - lo_h) / bins as f64;
+    let scale = bins as f64 / (hi_h - lo_h);
     let last = (bins - 1) as f64;
     let (under, over, nan_slot) = (0u64, (bins + 1) as u64, (bins + 2) as u64);
-    let mut sub = vec![0u64; 4 * slots];
-    // Slot of each value by selects only (vectorizable); values equal to hi
-    // fall in the last bin, like numpy.
+    // Slot of each value by selects only (vectorizable).
     let slot_of = |v: f64| -> u64 {
-        let inside = ((v - lo) * scale).min(last).max(0.0) as u64 + 1;
-        let s = if v > hi { over } else { inside };
+        let k = ((v * h - lo_h) * scale).min(last).max(0.0) as u64 as f64;
+        let below = v < (k * step_h + lo_h) * inv_h;
+        let above = k < last && v >= ((k + 1.0) * step_h + lo_h) * inv_h;
+        let k = if below {
+            k - 1.0
+        } else if above {
+            k + 1.0
+        } else {
+            k
+        };
+        let s = if v > hi { over } else { k as u64 + 1 };
         let s = if v < lo { under } else { s };
         if v.is_nan() { nan_slot } else { s }
     };
+    if slots > 4096 {
+        // Many bins: count in place; four copies would not fit the cache.
+        for &v in x {
+            counts[slot_of(v.to_f64()) as usize] += 1;
+        }
+        return;
+    }
+    // Few bins: four interleaved count arrays, so that neighbouring values
+    // in one bin do not wait on each other's increments.
+    let mut sub = vec![0u64; 4 * slots];
     let (chunks, rest) = x.as_chunks::<G>();
     let mut idx = [0u64; G];
     for c in chunks {
         for i in 0..G {
             idx[i] = slot_of(c[i].to_f64());
         }
-        // Four interleaved count arrays: neighbouring values in one bin do
-        // not wait on each other's increments.
         for (i, &k) in idx.iter().enumerate() {
             sub[(i & 3) * slots + k as usize] += 1;
         }

@@ -17,6 +17,14 @@ pub enum Error {
     },
     /// A histogram with zero bins.
     ZeroBins,
+    /// A histogram with more bins than [`MAX_BINS`](crate::MAX_BINS);
+    /// refused before its counts are allocated.
+    TooManyBins {
+        /// The bins asked for.
+        bins: usize,
+        /// The most bins accepted.
+        limit: usize,
+    },
     /// A histogram or clamp range that is NaN, infinite or inverted.
     InvalidRange {
         /// Lower end.
@@ -44,6 +52,10 @@ impl fmt::Display for Error {
                 "slices differ in length ({left} vs {right}); pass two slices of the same length"
             ),
             Error::ZeroBins => write!(f, "a histogram needs at least one bin; pass bins >= 1"),
+            Error::TooManyBins { bins, limit } => write!(
+                f,
+                "{bins} bins exceed the limit of {limit}; pass fewer bins or aggregate coarser"
+            ),
             Error::InvalidRange { lo, hi } => write!(
                 f,
                 "range [{lo}, {hi}] is invalid; pass finite bounds with lo < hi (lo <= hi for clamp)"

@@ -96,6 +96,9 @@ use arch::Dispatch;
 /// versions split at, so that both combine partial results identically.
 pub const BLOCK: usize = 1 << 16;
 
+/// The most bins a histogram may have: 2²⁴ (128 MiB of counts).
+pub const MAX_BINS: usize = 1 << 24;
+
 /// The kernels at one instruction-set level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Kernels {
@@ -264,11 +267,15 @@ impl Kernels {
         total
     }
 
-    /// Histogram of `x` in `bins` equal-width bins over `[lo, hi]`.
+    /// Histogram of `x` in `bins` equal-width bins over `[lo, hi]`, with
+    /// numpy's bin edges (`np.histogram(x, bins, range=(lo, hi))` on `f64`
+    /// data gives the same counts); any finite range works, even one wider
+    /// than `f64::MAX`. Values are binned as `f64`.
     ///
     /// # Errors
     ///
-    /// [`Error::ZeroBins`]; [`Error::InvalidRange`] unless `lo < hi`, both finite.
+    /// [`Error::ZeroBins`]; [`Error::TooManyBins`] above [`MAX_BINS`];
+    /// [`Error::InvalidRange`] unless `lo < hi`, both finite.
     pub fn histogram<T: Float>(
         &self,
         x: &[T],
@@ -444,16 +451,23 @@ mod parallel {
             bins: usize,
         ) -> Result<Histogram, Error> {
             let mut h = empty_histogram(lo, hi, bins)?;
-            let parts: Vec<Vec<u64>> = x
+            // One count array per rayon task (not per block): a histogram of
+            // millions of bins costs a few arrays, not one per 65,536 values.
+            let slots = x
                 .par_chunks(BLOCK)
-                .map(|c| {
-                    let mut slots = vec![0u64; bins + 3];
-                    Dispatch::histogram(self.level, c, lo, hi, bins, &mut slots);
-                    slots
-                })
-                .collect();
-            for p in &parts {
-                h.absorb_slots(p);
+                .fold(
+                    || vec![0u64; bins + 3],
+                    |mut slots, c| {
+                        Dispatch::histogram(self.level, c, lo, hi, bins, &mut slots);
+                        slots
+                    },
+                )
+                .reduce_with(|mut a, b| {
+                    a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+                    a
+                });
+            if let Some(slots) = slots {
+                h.absorb_slots(&slots);
             }
             Ok(h)
         }
@@ -522,6 +536,12 @@ fn cosine_from_parts(ab: f64, aa: f64, bb: f64) -> f64 {
 fn empty_histogram(lo: f64, hi: f64, bins: usize) -> Result<Histogram, Error> {
     if bins == 0 {
         return Err(Error::ZeroBins);
+    }
+    if bins > MAX_BINS {
+        return Err(Error::TooManyBins {
+            bins,
+            limit: MAX_BINS,
+        });
     }
     if !(lo.is_finite() && hi.is_finite() && lo < hi) {
         return Err(Error::InvalidRange { lo, hi });

@@ -2,7 +2,7 @@
 //! reference, on random lengths (0..=4100), random alignments (sub-slices)
 //! and special values.
 
-use novacron_simd_kernels::{Kernels, Level};
+use novacron_simd_kernels::{BLOCK, Kernels, Level};
 use proptest::prelude::*;
 
 fn levels() -> Vec<Kernels> {
@@ -53,6 +53,28 @@ fn abs_sum(x: impl Iterator<Item = f64>) -> f64 {
 /// Worst-case bound of a 32-lane float reduction over `n` terms.
 fn bound(n: usize, eps: f64, magnitude: f64) -> f64 {
     ((n / 32) as f64 + 8.0) * eps * magnitude + 1e-30
+}
+
+/// numpy's bins, computed another way: the edges of
+/// `np.linspace(lo, hi, bins + 1)` (`k · step + lo`, the last one `hi`), then
+/// a binary search for the last edge at or below each value.
+fn reference_histogram(x: &[f64], lo: f64, hi: f64, bins: usize) -> (Vec<u64>, u64, u64) {
+    let step = (hi - lo) / bins as f64;
+    let mut edges: Vec<f64> = (0..bins).map(|k| k as f64 * step + lo).collect();
+    edges.push(hi);
+    let mut counts = vec![0u64; bins];
+    let (mut under, mut over) = (0u64, 0u64);
+    for &a in x {
+        if a < lo {
+            under += 1;
+        } else if a > hi {
+            over += 1;
+        } else {
+            let k = edges[..bins].partition_point(|&e| e <= a) - 1;
+            counts[k] += 1;
+        }
+    }
+    (counts, under, over)
 }
 
 proptest! {
@@ -124,15 +146,10 @@ proptest! {
     }
 
     #[test]
-    fn histogram_counts_match_scalar_binning((v, off) in slice_f64(), bins in 1usize..64, lo in -1e6f64..0.0, width in 1.0f64..2e6) {
+    fn histogram_counts_match_binning_by_numpy_edges((v, off) in slice_f64(), bins in 1usize..64, lo in -1e6f64..0.0, width in 1.0f64..2e6) {
         let x = sub(&v, off);
         let hi = lo + width;
-        let scale = bins as f64 / (hi - lo);
-        let mut counts = vec![0u64; bins];
-        let (mut under, mut over) = (0u64, 0u64);
-        for &a in x {
-            if a < lo { under += 1 } else if a > hi { over += 1 } else { counts[((a - lo) * scale).min((bins - 1) as f64) as usize] += 1 }
-        }
+        let (counts, under, over) = reference_histogram(x, lo, hi, bins);
         for k in levels() {
             let h = k.histogram(x, lo, hi, bins).unwrap();
             prop_assert_eq!(h.counts(), counts.as_slice());
@@ -249,7 +266,7 @@ fn integer_reductions_are_exact() {
 #[cfg(feature = "parallel")]
 #[test]
 fn parallel_reductions_are_bit_identical_to_sequential() {
-    let x: Vec<f32> = (0..1_000_003)
+    let x: Vec<f32> = (0..1_000_003i64)
         .map(|i| ((i * 7919) % 10_007) as f32 * 0.013 - 40.0)
         .collect();
     for k in levels() {
@@ -270,5 +287,159 @@ fn parallel_reductions_are_bit_identical_to_sequential() {
             k.histogram(&x, -40.0, 90.0, 64)
         );
         assert_eq!(k.par_count_above(&x, 3.0), k.count_above(&x, 3.0));
+    }
+}
+
+/// Deterministic data of any length (a splitmix stream), with runs of
+/// repeated values and a few large magnitudes.
+fn long_data(len: usize, seed: u64) -> Vec<f64> {
+    let mut z = seed;
+    (0..len)
+        .map(|i| {
+            z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut r = z;
+            r = (r ^ (r >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            r = (r ^ (r >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            let u = (r ^ (r >> 31)) as f64 / u64::MAX as f64;
+            match i % 11 {
+                0 => 7.0,
+                1 => (u - 0.5) * 1e9,
+                _ => (u - 0.5) * 200.0,
+            }
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 10, ..ProptestConfig::default() })]
+
+    /// Lengths of one to four 65,536-value blocks and a tail: the block folds
+    /// of every reduction are compared with plain references.
+    #[test]
+    fn block_folds_match_the_reference_across_several_blocks(
+        len in (BLOCK - 40)..(4 * BLOCK + 100),
+        seed in any::<u64>(),
+        off in 0usize..8,
+    ) {
+        let v = long_data(len, seed);
+        let x = sub(&v, off);
+        let reference: f64 = x.iter().sum();
+        let mag = abs_sum(x.iter().copied());
+        let narrow: Vec<f32> = x.iter().map(|&a| a as f32).collect();
+        let wide: Vec<f64> = narrow.iter().map(|&a| f64::from(a)).collect();
+        let narrow_ref: f64 = wide.iter().sum();
+        let narrow_mag = abs_sum(wide.iter().copied());
+        let n = x.len() as f64;
+        let mean = reference / n;
+        let var = x.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / n;
+        let scale = x.iter().fold(0.0f64, |m, a| m.max(a.abs()));
+        let (counts, under, over) = reference_histogram(x, -100.0, 100.0, 37);
+        for k in levels() {
+            let level = k.level();
+            prop_assert!((k.sum(x) - reference).abs() <= bound(x.len(), f64::EPSILON, mag), "{level} sum");
+            prop_assert!((k.sum_accurate(x) - reference).abs() <= bound(x.len(), f64::EPSILON, mag), "{level} sum_accurate");
+            prop_assert!((f64::from(k.sum(&narrow)) - narrow_ref).abs() <= bound(x.len(), f64::from(f32::EPSILON), narrow_mag), "{level} f32 sum");
+            prop_assert!((k.sum_accurate(&narrow) - narrow_ref).abs() <= 1e-12 * narrow_mag, "{level} f32 sum_accurate");
+            let dot_ref: f64 = x.iter().map(|a| a * a).sum();
+            prop_assert!((k.dot(x, x).unwrap() - dot_ref).abs() <= bound(x.len(), f64::EPSILON, dot_ref), "{level} dot");
+            let s = k.stats(x);
+            prop_assert_eq!(s.count(), x.len() as u64);
+            prop_assert!((s.mean().unwrap() - mean).abs() <= 1e-9 * scale, "{level} mean");
+            prop_assert!((s.variance().unwrap() - var).abs() <= 1e-9 * scale * scale, "{level} variance");
+            prop_assert_eq!(s.min(), x.iter().copied().reduce(f64::min));
+            prop_assert_eq!(s.max(), x.iter().copied().reduce(f64::max));
+            prop_assert_eq!(k.min(x), x.iter().copied().reduce(f64::min));
+            prop_assert_eq!(k.argmax(x), x.iter().copied().reduce(f64::max).and_then(|m| x.iter().position(|&a| a == m)));
+            prop_assert_eq!(k.count_above(x, 7.0), x.iter().filter(|&&a| a > 7.0).count());
+            let h = k.histogram(x, -100.0, 100.0, 37).unwrap();
+            prop_assert_eq!(h.counts(), counts.as_slice());
+            prop_assert_eq!((h.underflow(), h.overflow()), (under, over));
+        }
+    }
+}
+
+#[test]
+fn histogram_equals_numpy_on_committed_fixtures() {
+    let text = include_str!("fixtures/numpy_histogram.json");
+    let fixtures: serde_json::Value = serde_json::from_str(text).expect("fixture JSON");
+    let f64_of = |v: &serde_json::Value| {
+        f64::from_bits(u64::from_str_radix(v.as_str().expect("hex"), 16).expect("hex bits"))
+    };
+    let cases = fixtures["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 8);
+    for case in cases {
+        let lo = case["lo"].as_f64().expect("lo");
+        let hi = case["hi"].as_f64().expect("hi");
+        let bins = case["bins"].as_u64().expect("bins") as usize;
+        let data: Vec<f64> = case["data_bits"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(f64_of)
+            .collect();
+        let counts: Vec<u64> = case["counts"]
+            .as_array()
+            .expect("counts")
+            .iter()
+            .map(|c| c.as_u64().expect("count"))
+            .collect();
+        for k in levels() {
+            let h = k.histogram(&data, lo, hi, bins).unwrap();
+            assert_eq!(
+                h.counts(),
+                counts.as_slice(),
+                "{} [{lo}, {hi}] x {bins}",
+                k.level()
+            );
+            assert_eq!(
+                h.underflow(),
+                case["underflow"].as_u64().expect("underflow")
+            );
+            assert_eq!(h.overflow(), case["overflow"].as_u64().expect("overflow"));
+            assert_eq!(h.nan(), case["nan"].as_u64().expect("nan"));
+        }
+    }
+}
+
+#[test]
+fn histogram_over_the_whole_f64_range_counts_every_value_in_its_bin() {
+    // Was: the width overflowed to inf and every value landed in bin 0.
+    let (lo, hi) = (-f64::MAX, f64::MAX);
+    let x = [
+        -f64::MAX,
+        -1e308,
+        -1.0,
+        0.0,
+        -0.0,
+        1.0,
+        1e308,
+        f64::MAX,
+        8e307,
+        -8e307,
+    ];
+    // Edges: -MAX, -MAX/2 (≈ -8.99e307), 0, MAX/2, MAX.
+    for k in levels() {
+        let h = k.histogram(&x, lo, hi, 4).unwrap();
+        assert_eq!(h.counts(), &[2, 2, 4, 2], "{}", k.level());
+        assert_eq!(h.total(), x.len() as u64);
+    }
+}
+
+#[test]
+fn huge_bin_counts_are_refused_before_allocating() {
+    use novacron_simd_kernels::{Error, MAX_BINS};
+    for k in levels() {
+        assert_eq!(
+            k.histogram(&[1.0f64], 0.0, 2.0, usize::MAX),
+            Err(Error::TooManyBins {
+                bins: usize::MAX,
+                limit: MAX_BINS
+            })
+        );
+        let h = k
+            .histogram(&[1.0f64, 0.0, 2.0], 0.0, 2.0, MAX_BINS)
+            .unwrap();
+        assert_eq!(h.total(), 3);
+        assert_eq!(h.counts()[MAX_BINS / 2], 1);
     }
 }
