@@ -10,10 +10,9 @@ use crate::Error;
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
-const VERSION: u8 = 1;
+/// Version 2: string lengths are u64, strings are never truncated.
+const VERSION: u8 = 2;
 const TAG_LEN: usize = 16;
-/// Names longer than this never come from the database through a cursor.
-const MAX_NAME: usize = 1 << 16;
 
 /// An opaque keyset cursor: the position after the last row of a page, bound
 /// to the query it came from and signed (HMAC-SHA-256) with the
@@ -98,7 +97,7 @@ impl CursorKey {
         let bytes = URL_SAFE_NO_PAD
             .decode(cursor.0.as_bytes())
             .map_err(|_| malformed.clone())?;
-        if bytes.len() < 1 + 16 + 1 + TAG_LEN {
+        if bytes.len() < 1 + 16 + 1 + 8 + TAG_LEN {
             return Err(malformed);
         }
         let (payload, tag) = bytes.split_at(bytes.len() - TAG_LEN);
@@ -136,10 +135,11 @@ impl CursorKey {
     }
 }
 
+/// A string whole, behind its length: a truncated name would both split a
+/// UTF-8 character and resume the next page at the wrong position.
 fn put_str(out: &mut Vec<u8>, s: &str) {
-    let len = u32::try_from(s.len().min(MAX_NAME)).unwrap_or(0);
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(&s.as_bytes()[..len as usize]);
+    out.extend_from_slice(&(s.len() as u64).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
 }
 
 struct Reader<'a> {
@@ -159,7 +159,31 @@ impl<'a> Reader<'a> {
     }
 
     fn str(&mut self) -> Option<String> {
-        let len = u32::from_le_bytes(self.take(4)?.try_into().ok()?) as usize;
-        String::from_utf8(self.take(len)?.to_vec()).ok()
+        let len = u64::from_le_bytes(self.take(8)?.try_into().ok()?);
+        String::from_utf8(self.take(usize::try_from(len).ok()?)?.to_vec()).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_longer_than_64_kib_survive_a_cursor_whole() {
+        // Was: cut at 65,536 bytes, inside a three-byte character.
+        let key = CursorKey::random();
+        for name in [
+            "é".repeat(40_000),
+            "€".repeat(30_000) + "x",
+            "a".repeat(200_000),
+        ] {
+            let p = Position {
+                organization_id: 7,
+                status: Some("running".into()),
+                last_name: name,
+                last_id: -3,
+            };
+            assert_eq!(key.decode(&key.encode(&p)).unwrap(), p);
+        }
     }
 }

@@ -89,6 +89,80 @@ macro_rules! insert_chunks {
     };
 }
 
+/// Inserts metric samples (repeated keys already removed) into the history
+/// and the latest-value table inside the transaction `$tx`.
+macro_rules! push_metrics {
+    ($self:expr, $tx:ident, $op:literal, $samples:expr) => {{
+        let samples: &[MetricSample] = $samples;
+        let latest = latest_per_vm(samples);
+        for (rows, head, tail) in [
+            (samples, sql::METRICS_INSERT, sql::METRICS_UPSERT),
+            (&latest[..], sql::LATEST_INSERT, sql::LATEST_UPSERT),
+        ] {
+            insert_chunks!($self, $tx, $op, rows, head, tail, |b, m| b
+                .push_bind(m.vm_id)
+                .push_bind(m.ts_ms)
+                .push_bind(m.cpu)
+                .push_bind(m.memory)
+                .push_bind(m.disk)
+                .push_bind(m.net_rx)
+                .push_bind(m.net_tx)
+                .push_bind(m.performance_score));
+        }
+    }};
+}
+
+/// Inserts alerts inside the transaction `$tx`.
+macro_rules! push_alerts {
+    ($self:expr, $tx:ident, $op:literal, $alerts:expr) => {{
+        let alerts: &[NewAlert] = $alerts;
+        insert_chunks!($self, $tx, $op, alerts, sql::ALERTS_INSERT, "", |b, a| b
+            .push_bind(a.vm_id)
+            .push_bind(a.severity as i32)
+            .push_bind(a.alert_type.clone())
+            .push_bind(if a.resolved_at_ms.is_some() {
+                "resolved"
+            } else {
+                "active"
+            })
+            .push_bind(a.created_at_ms)
+            .push_bind(a.resolved_at_ms));
+    }};
+}
+
+/// Inserts scores (repeated keys already removed) inside the transaction `$tx`.
+macro_rules! push_scores {
+    ($self:expr, $tx:ident, $op:literal, $scores:expr) => {{
+        let scores: &[ScoreSample] = $scores;
+        insert_chunks!(
+            $self,
+            $tx,
+            $op,
+            scores,
+            sql::SCORES_INSERT,
+            sql::SCORES_UPSERT,
+            |b, s| b
+                .push_bind(s.vm_id)
+                .push_bind(s.calculated_at_ms)
+                .push_bind(s.overall)
+                .push_bind(s.efficiency)
+                .push_bind(s.reliability)
+        );
+    }};
+}
+
+/// The row counts of the five tables, read inside the transaction `$tx`.
+macro_rules! count_rows {
+    ($self:expr, $tx:ident) => {{
+        $self.issue(1);
+        let c: (i64, i64, i64, i64, i64) = sqlx::query_as(sql::COUNTS)
+            .fetch_one(&mut *$tx)
+            .await
+            .map_err(db("count rows"))?;
+        load_report(c)
+    }};
+}
+
 /// Binds a dashboard statement's seven parameters (see `sql.rs`).
 macro_rules! bind_page {
     ($query:expr, $first:expr, $p:expr) => {
@@ -229,11 +303,8 @@ impl DashboardRepository {
 
     /// [`connect`](Self::connect) with explicit options.
     pub async fn connect_with(url: &str, options: &ConnectOptions) -> Result<Self, Error> {
-        let key = options
-            .cursor_key
-            .map_or_else(CursorKey::random, CursorKey::new);
         let connect = |e: sqlx::Error| Error::Connect(DatabaseError::new("connect", e));
-        let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             #[cfg(feature = "postgres")]
             {
                 // JIT compilation pays for long analytical queries; a
@@ -249,13 +320,7 @@ impl DashboardRepository {
                     .connect_with(opts)
                     .await
                     .map_err(connect)?;
-                sqlx::migrate!("migrations/postgres")
-                    .run(&pool)
-                    .await
-                    .map_err(|e| Error::Migrate {
-                        message: e.to_string(),
-                    })?;
-                Pool::Postgres(pool)
+                return Self::from_postgres_pool(pool, options).await;
             }
             #[cfg(not(feature = "postgres"))]
             return Err(Error::UnsupportedUrl { url: redact(url) });
@@ -296,24 +361,57 @@ impl DashboardRepository {
                     .connect_with(opts)
                     .await
                     .map_err(connect)?;
-                sqlx::migrate!("migrations/sqlite")
-                    .run(&pool)
-                    .await
-                    .map_err(|e| Error::Migrate {
-                        message: e.to_string(),
-                    })?;
-                Pool::Sqlite(pool)
+                return Self::from_sqlite_pool(pool, options).await;
             }
             #[cfg(not(feature = "sqlite"))]
             return Err(Error::UnsupportedUrl { url: redact(url) });
-        } else {
-            return Err(Error::UnsupportedUrl { url: redact(url) });
-        };
-        Ok(DashboardRepository {
+        }
+        Err(Error::UnsupportedUrl { url: redact(url) })
+    }
+
+    /// A repository over a PostgreSQL pool the caller built (its own
+    /// connection options, hooks, TLS); applies the migrations. The pool
+    /// settings of `options` are not used, its cursor key is.
+    #[cfg(feature = "postgres")]
+    pub async fn from_postgres_pool(
+        pool: sqlx::PgPool,
+        options: &ConnectOptions,
+    ) -> Result<Self, Error> {
+        sqlx::migrate!("migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| Error::Migrate {
+                message: e.to_string(),
+            })?;
+        Ok(Self::with_pool(Pool::Postgres(pool), options))
+    }
+
+    /// A repository over a SQLite pool the caller built (enable foreign
+    /// keys on its connections: the schema relies on them); applies the
+    /// migrations. The pool settings of `options` are not used, its cursor
+    /// key is.
+    #[cfg(feature = "sqlite")]
+    pub async fn from_sqlite_pool(
+        pool: sqlx::SqlitePool,
+        options: &ConnectOptions,
+    ) -> Result<Self, Error> {
+        sqlx::migrate!("migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| Error::Migrate {
+                message: e.to_string(),
+            })?;
+        Ok(Self::with_pool(Pool::Sqlite(pool), options))
+    }
+
+    fn with_pool(pool: Pool, options: &ConnectOptions) -> Self {
+        DashboardRepository {
             pool,
-            key,
+            key: options
+                .cursor_key
+                .map_or_else(CursorKey::random, CursorKey::new),
             statements: AtomicU64::new(0),
-        })
+        }
     }
 
     /// Which database this is.
@@ -572,21 +670,33 @@ impl DashboardRepository {
             .map_err(db("create organization")))
     }
 
-    /// Creates a VM and returns its id.
+    /// Creates a VM and returns its id: `vm.id` when given (later VMs
+    /// without one then get ids above it, on both backends), else the next
+    /// free id.
     pub async fn create_vm(&self, vm: &NewVm) -> Result<i64, Error> {
         check_vm(vm)?;
-        self.issue(1);
-        on_pool!(self, pool, sql => sqlx::query_scalar(sql.insert_vm)
-            .bind(vm.id)
-            .bind(vm.organization_id)
-            .bind(vm.name.clone())
-            .bind(vm.status.clone())
-            .bind(vm.cpu_cores)
-            .bind(vm.memory_mib)
-            .bind(vm.created_at_ms)
-            .fetch_one(pool)
-            .await
-            .map_err(db("create vm")))
+        let advance = vm.id.is_some() && self.backend() == Backend::Postgres;
+        let id: i64;
+        in_transaction!(self, "create vm", tx => {
+            self.issue(1);
+            id = on_pool!(self, _pool, sql => sqlx::query_scalar(sql.insert_vm)
+                .bind(vm.id)
+                .bind(vm.organization_id)
+                .bind(vm.name.clone())
+                .bind(vm.status.clone())
+                .bind(vm.cpu_cores)
+                .bind(vm.memory_mib)
+                .bind(vm.created_at_ms)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db("create vm"))?);
+            if advance {
+                // An explicit id does not move PostgreSQL's identity sequence.
+                self.issue(1);
+                sqlx::query(sql::ADVANCE_VM_IDS).execute(&mut *tx).await.map_err(db("create vm"))?;
+            }
+        });
+        Ok(id)
     }
 
     /// Soft-deletes a VM (it leaves the dashboard); false if it was not live.
@@ -617,28 +727,16 @@ impl DashboardRepository {
 
     /// Records metric samples in one transaction, batched (2,000 rows a
     /// statement), and keeps the latest-value table current. A sample at an
-    /// existing (vm, time) replaces it.
+    /// existing (vm, time) replaces it, and so does a later sample of the
+    /// same (vm, time) within the batch.
     pub async fn record_metrics(&self, samples: &[MetricSample]) -> Result<(), Error> {
         samples.iter().try_for_each(check_metric)?;
         if samples.is_empty() {
             return Ok(());
         }
-        let latest = latest_per_vm(samples);
+        let samples = last_per_key(samples, |m| (m.vm_id, m.ts_ms));
         in_transaction!(self, "record metrics", tx => {
-            for (rows, head, tail) in [
-                (samples, sql::METRICS_INSERT, sql::METRICS_UPSERT),
-                (&latest[..], sql::LATEST_INSERT, sql::LATEST_UPSERT),
-            ] {
-                insert_chunks!(self, tx, "record metrics", rows, head, tail, |b, m| b
-                    .push_bind(m.vm_id)
-                    .push_bind(m.ts_ms)
-                    .push_bind(m.cpu)
-                    .push_bind(m.memory)
-                    .push_bind(m.disk)
-                    .push_bind(m.net_rx)
-                    .push_bind(m.net_tx)
-                    .push_bind(m.performance_score));
-            }
+            push_metrics!(self, tx, "record metrics", &samples);
         });
         Ok(())
     }
@@ -650,37 +748,32 @@ impl DashboardRepository {
             return Ok(());
         }
         in_transaction!(self, "record alerts", tx => {
-            insert_chunks!(self, tx, "record alerts", alerts, sql::ALERTS_INSERT, "", |b, a| b
-                .push_bind(a.vm_id)
-                .push_bind(a.severity as i32)
-                .push_bind(a.alert_type.clone())
-                .push_bind(if a.resolved_at_ms.is_some() { "resolved" } else { "active" })
-                .push_bind(a.created_at_ms)
-                .push_bind(a.resolved_at_ms));
+            push_alerts!(self, tx, "record alerts", alerts);
         });
         Ok(())
     }
 
-    /// Records performance scores in one transaction, batched.
+    /// Records performance scores in one transaction, batched. A score at an
+    /// existing (vm, time) replaces it, as does a later one within the batch.
     pub async fn record_scores(&self, scores: &[ScoreSample]) -> Result<(), Error> {
         scores.iter().try_for_each(check_score)?;
         if scores.is_empty() {
             return Ok(());
         }
+        let scores = last_per_key(scores, |s| (s.vm_id, s.calculated_at_ms));
         in_transaction!(self, "record scores", tx => {
-            insert_chunks!(self, tx, "record scores", scores, sql::SCORES_INSERT, sql::SCORES_UPSERT, |b, s| b
-                .push_bind(s.vm_id)
-                .push_bind(s.calculated_at_ms)
-                .push_bind(s.overall)
-                .push_bind(s.efficiency)
-                .push_bind(s.reliability));
+            push_scores!(self, tx, "record scores", &scores);
         });
         Ok(())
     }
 
     /// Loads a whole fleet (organizations, VMs with explicit ids, metrics,
-    /// alerts, scores) with multi-row inserts, then updates the planner's
-    /// statistics and verifies every table grew by exactly the rows sent.
+    /// alerts, scores) with multi-row inserts in **one transaction**: it
+    /// checks that every table grew by exactly the rows sent (repeated keys
+    /// within the batch counted once), advances the id sequences past the
+    /// explicit ids and updates the planner's statistics before it commits.
+    /// A load that fails anywhere, or whose rows would replace rows already
+    /// stored ([`Error::LoadMismatch`]), leaves nothing behind.
     pub async fn bulk_load(&self, data: &BulkData) -> Result<LoadReport, Error> {
         for (_, name) in &data.organizations {
             check_text("organization name", name, 1024)?;
@@ -693,8 +786,21 @@ impl DashboardRepository {
                 });
             }
         }
-        let before = self.counts().await?;
+        data.metrics.iter().try_for_each(check_metric)?;
+        data.alerts.iter().try_for_each(check_alert)?;
+        data.scores.iter().try_for_each(check_score)?;
+        let metrics = last_per_key(&data.metrics, |m| (m.vm_id, m.ts_ms));
+        let scores = last_per_key(&data.scores, |s| (s.vm_id, s.calculated_at_ms));
+        let sent = LoadReport {
+            organizations: data.organizations.len() as u64,
+            vms: data.vms.len() as u64,
+            metrics: metrics.len() as u64,
+            alerts: data.alerts.len() as u64,
+            scores: scores.len() as u64,
+        };
+        let postgres = self.backend() == Backend::Postgres;
         in_transaction!(self, "bulk load", tx => {
+            let before = count_rows!(self, tx);
             insert_chunks!(self, tx, "bulk load", data.organizations, sql::ORGS_INSERT, "", |b, o| b
                 .push_bind(o.0)
                 .push_bind(o.1.clone()));
@@ -706,81 +812,55 @@ impl DashboardRepository {
                 .push_bind(vm.cpu_cores)
                 .push_bind(vm.memory_mib)
                 .push_bind(vm.created_at_ms));
-        });
-        self.record_metrics(&data.metrics).await?;
-        self.record_alerts(&data.alerts).await?;
-        self.record_scores(&data.scores).await?;
-        self.after_load().await?;
-        let after = self.counts().await?;
-        let check = |table, before: u64, after: u64, sent: usize| {
-            let expected = before + sent as u64;
-            if after == expected {
-                Ok(after - before)
-            } else {
-                Err(Error::LoadMismatch {
-                    table,
-                    expected,
-                    found: after,
-                })
+            push_metrics!(self, tx, "bulk load", &metrics);
+            push_alerts!(self, tx, "bulk load", &data.alerts);
+            push_scores!(self, tx, "bulk load", &scores);
+            let after = count_rows!(self, tx);
+            for (table, before, after, sent) in [
+                ("organizations", before.organizations, after.organizations, sent.organizations),
+                ("vms", before.vms, after.vms, sent.vms),
+                ("vm_metrics", before.metrics, after.metrics, sent.metrics),
+                ("alerts", before.alerts, after.alerts, sent.alerts),
+                ("performance_scores", before.scores, after.scores, sent.scores),
+            ] {
+                if after != before + sent {
+                    // Returning drops the transaction: the whole load rolls back.
+                    return Err(Error::LoadMismatch {
+                        table,
+                        expected: before + sent,
+                        found: after,
+                    });
+                }
             }
-        };
-        Ok(LoadReport {
-            organizations: check(
-                "organizations",
-                before.organizations,
-                after.organizations,
-                data.organizations.len(),
-            )?,
-            vms: check("vms", before.vms, after.vms, data.vms.len())?,
-            metrics: check(
-                "vm_metrics",
-                before.metrics,
-                after.metrics,
-                data.metrics.len(),
-            )?,
-            alerts: check("alerts", before.alerts, after.alerts, data.alerts.len())?,
-            scores: check(
-                "performance_scores",
-                before.scores,
-                after.scores,
-                data.scores.len(),
-            )?,
-        })
-    }
-
-    /// Identity sequences past explicit ids, and fresh planner statistics.
-    async fn after_load(&self) -> Result<(), Error> {
-        let statements: &[&'static str] = match self.backend() {
-            Backend::Postgres => &[
-                "SELECT setval(pg_get_serial_sequence('organizations', 'id'), COALESCE((SELECT max(id) FROM organizations), 0) + 1, false)",
-                "SELECT setval(pg_get_serial_sequence('vms', 'id'), COALESCE((SELECT max(id) FROM vms), 0) + 1, false)",
-                "ANALYZE",
-            ],
-            Backend::Sqlite => &["ANALYZE"],
-        };
-        for &s in statements {
-            self.issue(1);
-            on_pool!(self, pool, _sql => {
-                sqlx::query(s).execute(pool).await.map_err(db("bulk load"))?;
-            });
-        }
-        Ok(())
+            let statements: &[&'static str] = if postgres {
+                &[sql::ADVANCE_ORG_IDS, sql::ADVANCE_VM_IDS, "ANALYZE"]
+            } else {
+                &["ANALYZE"]
+            };
+            for &s in statements {
+                self.issue(1);
+                sqlx::query(s).execute(&mut *tx).await.map_err(db("bulk load"))?;
+            }
+        });
+        Ok(sent)
     }
 
     /// Row counts of the five tables (one statement).
     pub async fn counts(&self) -> Result<LoadReport, Error> {
-        const COUNTS: &str = "SELECT (SELECT count(*) FROM organizations), (SELECT count(*) FROM vms), \
-             (SELECT count(*) FROM vm_metrics), (SELECT count(*) FROM alerts), (SELECT count(*) FROM performance_scores)";
         self.issue(1);
-        let c: (i64, i64, i64, i64, i64) = on_pool!(self, pool, _sql => sqlx::query_as(COUNTS).fetch_one(pool).await.map_err(db("count rows"))?);
-        let u = |v: i64| u64::try_from(v).unwrap_or(0);
-        Ok(LoadReport {
-            organizations: u(c.0),
-            vms: u(c.1),
-            metrics: u(c.2),
-            alerts: u(c.3),
-            scores: u(c.4),
-        })
+        let c: (i64, i64, i64, i64, i64) = on_pool!(self, pool, _sql => sqlx::query_as(sql::COUNTS).fetch_one(pool).await.map_err(db("count rows"))?);
+        Ok(load_report(c))
+    }
+}
+
+fn load_report(c: (i64, i64, i64, i64, i64)) -> LoadReport {
+    let u = |v: i64| u64::try_from(v).unwrap_or(0);
+    LoadReport {
+        organizations: u(c.0),
+        vms: u(c.1),
+        metrics: u(c.2),
+        alerts: u(c.3),
+        scores: u(c.4),
     }
 }
 
@@ -862,21 +942,93 @@ fn check_score(s: &ScoreSample) -> Result<(), Error> {
     finite("reliability", s.reliability)
 }
 
-/// The URL without a password.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            match userinfo.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme + 3],
-                    &userinfo[..colon],
-                    &url[at..]
-                ),
-                None => url.to_string(),
+/// The URL without a password (WHATWG parsing: a password may hold `@`,
+/// `:` or `/`); text that does not parse as a URL is not echoed at all.
+fn redact(text: &str) -> String {
+    match url::Url::parse(text) {
+        Ok(mut parsed) => {
+            let has_userinfo = parsed.password().is_some() || !parsed.username().is_empty();
+            // An `@` after the authority means a password with an unescaped
+            // `/`, `?` or `#` in it: where it ends is unknowable, so show
+            // only the scheme.
+            let tail_has_at = parsed.path().contains('@')
+                || parsed.query().is_some_and(|q| q.contains('@'))
+                || parsed.fragment().is_some_and(|f| f.contains('@'));
+            if has_userinfo && tail_has_at {
+                return format!("{}://***", parsed.scheme());
             }
+            if parsed.password().is_some() {
+                // Cannot fail: a URL with a password has a host.
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
         }
-        _ => url.to_string(),
+        Err(_) => match text.split_once(':') {
+            Some((scheme, _))
+                if !scheme.is_empty()
+                    && scheme
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+            {
+                format!("{scheme}:<not a valid URL>")
+            }
+            _ => "<not a valid URL>".to_string(),
+        },
+    }
+}
+
+/// The rows of a batch with every repeated key but the last removed: within
+/// one batch, as across batches, a later row replaces an earlier one with
+/// the same key. (PostgreSQL refuses a multi-row upsert that touches one row
+/// twice.) Borrows the batch when no key repeats.
+fn last_per_key<T: Copy, K: std::hash::Hash + Eq>(
+    rows: &[T],
+    key: impl Fn(&T) -> K,
+) -> std::borrow::Cow<'_, [T]> {
+    let mut last = std::collections::HashMap::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        last.insert(key(r), i);
+    }
+    if last.len() == rows.len() {
+        return std::borrow::Cow::Borrowed(rows);
+    }
+    std::borrow::Cow::Owned(
+        rows.iter()
+            .enumerate()
+            .filter(|(i, r)| last.get(&key(r)) == Some(i))
+            .map(|(_, r)| *r)
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_hides_passwords_that_contain_at_signs_and_colons() {
+        // Was: cut at the first `@`, showing `ss:w@rd`.
+        let shown = redact("postgres://admin:p@ss:w@rd@db.example:5432/fleet");
+        assert_eq!(shown, "postgres://admin:***@db.example:5432/fleet");
+        // A `/` in a password hides where it ends: only the scheme is shown.
+        let shown = redact("postgres://admin:p@ss/w@rd@db.example/fleet");
+        assert_eq!(shown, "postgres://***");
+        assert_eq!(redact("mysql://u:secret@h/db"), "mysql://u:***@h/db");
+        assert_eq!(redact("mysql://u@h/db"), "mysql://u@h/db");
+        assert!(!redact("mysql://u:se cret@[bad/db").contains("se cret"));
+        assert_eq!(redact("no url at all, secret"), "<not a valid URL>");
+    }
+
+    #[test]
+    fn last_per_key_keeps_the_last_row_of_each_key_in_batch_order() {
+        let rows = [(1, 'a'), (2, 'b'), (1, 'c'), (3, 'd'), (2, 'e')];
+        assert_eq!(
+            &*last_per_key(&rows, |r| r.0),
+            &[(1, 'c'), (3, 'd'), (2, 'e')]
+        );
+        assert!(matches!(
+            last_per_key(&rows[..2], |r| r.0),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

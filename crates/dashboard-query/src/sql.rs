@@ -212,6 +212,16 @@ pub(crate) const SCORES_INSERT: &str =
 pub(crate) const SCORES_UPSERT: &str = " ON CONFLICT (vm_id, calculated_at_ms) DO UPDATE SET overall = excluded.overall, \
      efficiency = excluded.efficiency, reliability = excluded.reliability";
 pub(crate) const ORGS_INSERT: &str = "INSERT INTO organizations (id, name) ";
+/// Row counts of the five tables.
+pub(crate) const COUNTS: &str = "SELECT (SELECT count(*) FROM organizations), (SELECT count(*) FROM vms), \
+     (SELECT count(*) FROM vm_metrics), (SELECT count(*) FROM alerts), (SELECT count(*) FROM performance_scores)";
+/// PostgreSQL: moves the identity sequence past the largest id in use, never
+/// back (a concurrent insert may hold a higher id not yet committed).
+pub(crate) const ADVANCE_VM_IDS: &str = "SELECT setval(s, GREATEST((SELECT max(id) FROM vms), pg_sequence_last_value(s), 1)) \
+     FROM (SELECT pg_get_serial_sequence('vms', 'id')::regclass AS s) q";
+/// As [`ADVANCE_VM_IDS`] for organizations.
+pub(crate) const ADVANCE_ORG_IDS: &str = "SELECT setval(s, GREATEST((SELECT max(id) FROM organizations), pg_sequence_last_value(s), 1)) \
+     FROM (SELECT pg_get_serial_sequence('organizations', 'id')::regclass AS s) q";
 pub(crate) const VMS_INSERT: &str =
     "INSERT INTO vms (id, organization_id, name, status, cpu_cores, memory_mib, created_at_ms) ";
 

@@ -338,6 +338,10 @@ impl Server {
                     "full_page_writes=off",
                     "-c",
                     "max_connections=200",
+                    // Tests count the statements a call sends by asking the
+                    // server (`CREATE EXTENSION pg_stat_statements`).
+                    "-c",
+                    "shared_preload_libraries=pg_stat_statements",
                 ])
                 .stdin(Stdio::null())
                 .stdout(log)
