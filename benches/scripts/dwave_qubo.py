@@ -1,32 +1,32 @@
 #!/usr/bin/env python3
-"""D-Wave's dwave-samplers on the same OR-Library instances as benches/qubo.rs
-and examples/qubo_bench.rs, for side-by-side ratios in one session.
+"""D-Wave's dwave-samplers against novacron-qubo-solver on the OR-Library
+instances of data/qubo/, alternately in one invocation (see peer.py).
 
     pip install dwave-samplers          # dimod 0.12, dwave-samplers 1.8 measured
-    python3 benches/scripts/dwave_qubo.py [--dir data/qubo] [--time-ms 20]
+    python3 benches/scripts/dwave_qubo.py [--dir data/qubo] [--time-ms 20] [--rounds 11]
 
 Prints two tables:
 
-* sweep throughput: SimulatedAnnealingSampler, one read of 10,000 geometric
-  sweeps (single-threaded C++), median of 5 runs, in sweeps/s. Compare with
-  `sweeps/simulated_annealing/<instance>` of `cargo bench --bench qubo`.
-* equal wall time: TabuSampler (one read, `timeout` = --time-ms) and
-  SimulatedAnnealingSampler (reads of 1,000 sweeps repeated until the same
-  time is used) on all 30 instances: value = maximized x^T Q x of the best
-  sample. Compare with
-  `cargo run --release --example qubo_bench -- --no-target --time-limit-s 0.02 --csv`.
+* sweep time: one read of 10,000 geometric sweeps, single thread, no
+  polish — ours (`SimulatedAnnealing`, descend off) and dwave's
+  `SimulatedAnnealingSampler`, ABAB for --rounds rounds on bqp100-1,
+  bqp250-1 and bqp250-5 (CSV as peer.HEADER; ratio = dwave time / ours).
+* equal wall time: per instance, ours then dwave: tabu (one read under a
+  time limit; dwave `timeout`) and SA (single-threaded reads of 1,000 sweeps
+  until the time is used); value = maximized x^T Q x of the best sample.
 
 The instance reader mirrors novacron_qubo_solver::io::read_beasley: a line
 `i j q` with i != j contributes 2q x_i x_j (see data/qubo/README.md).
 """
 
 import argparse
-import statistics
 import time
 from pathlib import Path
 
 import dimod
 from dwave.samplers import SimulatedAnnealingSampler, TabuSampler
+
+from peer import HEADER, Ours, interleave, median_call, row
 
 
 def read_beasley(path):
@@ -57,39 +57,47 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", default="data/qubo")
     ap.add_argument("--time-ms", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=11)
     args = ap.parse_args()
-    d = Path(args.dir)
+    d = Path(args.dir).resolve()
     instances = []
     for stem in ["bqp50", "bqp100", "bqp250"]:
         for k, bqm in enumerate(read_beasley(d / f"{stem}.txt")):
-            instances.append((f"{stem}-{k + 1}", bqm))
+            instances.append((f"{stem}-{k + 1}", d / f"{stem}.txt", k + 1, bqm))
     best_known = {}
     for line in (d / "best_known.csv").read_text().splitlines()[1:]:
         name, value = line.split(",")[:2]
         best_known[name] = int(value)
 
+    ours = Ours()
     sa = SimulatedAnnealingSampler()
     tabu = TabuSampler()
-    print("# sweep throughput (one read, 10,000 sweeps, median of 5)")
-    print("instance,dwave_sa_sweeps_per_s")
-    for name, bqm in instances:
+    print("# sweep time: one read of 10,000 geometric sweeps, single thread")
+    print(HEADER)
+    for name, path, k, bqm in instances:
         if name not in ("bqp100-1", "bqp250-1", "bqp250-5"):
             continue
-        times = []
-        for r in range(5):
-            t = time.perf_counter()
-            sa.sample(bqm, num_reads=1, num_sweeps=10_000, beta_schedule_type="geometric", seed=r + 1)
-            times.append(time.perf_counter() - t)
-        print(f"{name},{10_000 / statistics.median(times):.0f}")
 
-    print(f"# equal wall time: {args.time_ms} ms per instance and solver")
-    print("instance,solver,value,best_known,gap_pct")
+        def dwave():
+            sa.sample(bqm, num_reads=1, num_sweeps=10_000, beta_schedule_type="geometric", seed=1)
+
+        s = interleave(
+            args.rounds,
+            lambda: ours.time(f"sa {path} {k} 10000 3"),
+            lambda: median_call(dwave, 3),
+        )
+        row("sa_10000_sweeps", "dwave-samplers", name, s)
+
+    print(f"# equal wall time: {args.time_ms} ms per instance and solver, ours then dwave")
+    print("instance,solver,ours_value,dwave_value,best_known")
     limit = args.time_ms / 1000
-    for name, bqm in instances:
+    for name, path, k, bqm in instances:
         known = best_known[name]
+        mine = int(ours.ask(f"best {path} {k} tabu {args.time_ms}"))
         res = tabu.sample(bqm, num_reads=1, timeout=args.time_ms, seed=1)
-        value = -int(round(res.first.energy))
-        print(f"{name},dwave_tabu,{value},{known},{100 * (known - value) / abs(known):.4f}")
+        theirs = -int(round(res.first.energy))
+        print(f"{name},tabu,{mine},{theirs},{known}", flush=True)
+        mine = int(ours.ask(f"best {path} {k} sa {args.time_ms}"))
         t = time.perf_counter()
         best = None
         seed = 1
@@ -98,8 +106,8 @@ def main():
             seed += 1
             e = res.first.energy
             best = e if best is None else min(best, e)
-        value = -int(round(best))
-        print(f"{name},dwave_sa,{value},{known},{100 * (known - value) / abs(known):.4f}")
+        print(f"{name},sa,{mine},{-int(round(best))},{known}", flush=True)
+    ours.close()
 
 
 if __name__ == "__main__":

@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
-"""Times numpy.percentile(a, [50, 90, 95, 99]) on the same data as the
-criterion group `quantiles` of benches/percentile.rs (splitmix64 uniform
-f64 in [-300, 700), seed 42), for the side-by-side in docs/benchmarks.md.
+"""numpy.percentile(a, [50, 90, 95, 99]) against novacron-percentile
+(`Percentiles::percentiles`, method linear, single thread below 2e6 values),
+alternately on the same data in one invocation (see peer.py): splitmix64
+uniform f64 in [-300, 700), seed 42, the data of the criterion group
+`quantiles` of benches/percentile.rs.
 
     python3 -m pip install numpy
-    python3 benches/scripts/numpy_percentile.py
+    python3 benches/scripts/numpy_percentile.py [--rounds 11]
 
-Prints one line per size: n, median seconds per call (numpy.percentile,
-default method 'linear', a fresh copy each call as numpy makes), and the same
-with overwrite_input=True on a pre-made copy.
+Prints CSV (peer.HEADER): ratio = numpy time / our time per round; its median
+and spread over the rounds.
 """
-import time
+import argparse
 
 import numpy as np
+
+from peer import HEADER, Ours, interleave, median_call, row
 
 
 def uniform(n, seed):
@@ -25,31 +28,24 @@ def uniform(n, seed):
     return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53 * 1000.0 - 300.0
 
 
-def median_time(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    times.sort()
-    return times[len(times) // 2]
-
-
 def main():
-    print(f"numpy {np.__version__}")
-    print("n,percentile_s,percentile_overwrite_s")
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=11)
+    args = ap.parse_args()
+    ours = Ours()
+    print(f"# numpy {np.__version__}")
+    print(HEADER)
     for n in [1_000, 10_000, 100_000, 1_000_000, 10_000_000]:
         a = uniform(n, 42)
-        repeat = max(5, min(200, 20_000_000 // n))
-        t = median_time(lambda: np.percentile(a, [50, 90, 95, 99]), repeat)
-        scratch = a.copy()
-
-        def overwrite():
-            np.copyto(scratch, a)
-            np.percentile(scratch, [50, 90, 95, 99], overwrite_input=True)
-
-        t2 = median_time(overwrite, repeat)
-        print(f"{n},{t:.9f},{t2:.9f}")
+        ours.load("a", a)
+        reps = max(3, min(200, 2_000_000 // n))
+        s = interleave(
+            args.rounds,
+            lambda: ours.time(f"percentile a {reps}"),
+            lambda: median_call(lambda: np.percentile(a, [50, 90, 95, 99]), reps),
+        )
+        row("percentile_4q", "numpy", n, s)
+    ours.close()
 
 
 if __name__ == "__main__":

@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
-"""Times numpy (sum, dot, a fused-stats equivalent, histogram, squared L2)
-and simsimd (dot, sqeuclidean) on the sizes of benches/simd.rs, for the
-side-by-side in docs/benchmarks.md. Bytes are the bytes of all inputs read.
+"""numpy and simsimd against novacron-simd-kernels (free functions, best
+level), alternately on the same data in one invocation (see peer.py): f32 sum,
+dot and squared L2, f64 fused statistics (numpy: mean, var, min, max),
+a 64-bin f32 histogram, at the sizes of benches/simd.rs (bytes of all inputs).
 
     python3 -m pip install numpy simsimd
-    python3 benches/scripts/numpy_simd.py
+    python3 benches/scripts/numpy_simd.py [--rounds 11]
 
-Prints CSV: kernel,implementation,elements,bytes,median_seconds,gb_per_s
+Prints CSV (peer.HEADER); size is the bytes read. OPENBLAS_CORETYPE and
+OPENBLAS_L2_SIZE, where the machine sets them, slow numpy's dot: unset both
+for this command only (see the env notes) to measure numpy at its best.
 """
-import time
+import argparse
 
 import numpy as np
+
+from peer import HEADER, Ours, interleave, median_call, row
 
 try:
     import simsimd
@@ -27,38 +32,41 @@ def data(n, seed):
     return (v.astype(np.float32) * np.float32(1e-4) - np.float32(500.0)).astype(np.float32)
 
 
-def median_time(fn, budget_s=1.0):
-    fn()
-    times = []
-    start = time.perf_counter()
-    while len(times) < 5 or (time.perf_counter() - start < budget_s and len(times) < 10_000):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    times.sort()
-    return times[len(times) // 2]
-
-
-def row(kernel, impl, n, nbytes, fn):
-    t = median_time(fn)
-    print(f"{kernel},{impl},{n},{nbytes},{t:.9f},{nbytes / t / 1e9:.2f}", flush=True)
-
-
 def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=11)
+    args = ap.parse_args()
+    ours = Ours()
     print(f"# numpy {np.__version__}, simsimd {getattr(simsimd, '__version__', 'absent')}")
-    print("kernel,implementation,elements,bytes,median_seconds,gb_per_s")
+    print(HEADER)
     for nbytes in SIZES_BYTES:
+        reps = max(3, min(2000, (64 << 20) // nbytes))
         x = data(nbytes // 4, 1)
-        row("sum_f32", "numpy", x.size, nbytes, lambda: x.sum())
         a, b = data(nbytes // 8, 1), data(nbytes // 8, 2)
-        row("dot_f32", "numpy", a.size, nbytes, lambda: np.dot(a, b))
-        if simsimd is not None:
-            row("dot_f32", "simsimd", a.size, nbytes, lambda: simsimd.dot(a, b))
-            row("l2_f32", "simsimd", a.size, nbytes, lambda: simsimd.sqeuclidean(a, b))
-        row("l2_f32", "numpy", a.size, nbytes, lambda: np.dot(a - b, a - b))
         d = data(nbytes // 8, 3).astype(np.float64)
-        row("stats_f64", "numpy", d.size, nbytes, lambda: (d.mean(), d.var(), d.min(), d.max()))
-        row("histogram", "numpy", x.size, nbytes, lambda: np.histogram(x, bins=64, range=(-500.0, 1200.0)))
+        for name, arr in [("x", x), ("a", a), ("b", b), ("d", d)]:
+            ours.load(name, arr)
+        cases = [
+            ("sum_f32", "numpy", f"sum x {reps}", lambda: x.sum()),
+            ("dot_f32", "numpy", f"dot a b {reps}", lambda: np.dot(a, b)),
+            ("l2_f32", "numpy", f"l2 a b {reps}", lambda: np.dot(a - b, a - b)),
+            ("stats_f64", "numpy", f"stats d {reps}", lambda: (d.mean(), d.var(), d.min(), d.max())),
+            (
+                "histogram_f32",
+                "numpy",
+                f"histogram x 64 -500 1200 {reps}",
+                lambda: np.histogram(x, bins=64, range=(-500.0, 1200.0)),
+            ),
+        ]
+        if simsimd is not None:
+            cases += [
+                ("dot_f32", "simsimd", f"dot a b {reps}", lambda: simsimd.dot(a, b)),
+                ("l2_f32", "simsimd", f"l2 a b {reps}", lambda: simsimd.sqeuclidean(a, b)),
+            ]
+        for bench, peer, command, fn in cases:
+            s = interleave(args.rounds, lambda: ours.time(command), lambda: median_call(fn, reps))
+            row(bench, peer, nbytes, s)
+    ours.close()
 
 
 if __name__ == "__main__":

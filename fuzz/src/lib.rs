@@ -5,6 +5,21 @@ use novacron_percentile::{
     Config, DDSketch, KllSketch, Method, NanPolicy, Percentiles, weighted_quantiles,
 };
 
+/// A size of any magnitude from the first bytes: the first byte picks how
+/// many of the next eight count, so 0, small values, 2^k edges and
+/// `usize::MAX` are all reachable.
+fn wide_size(bytes: &[u8]) -> usize {
+    let Some((&shift, rest)) = bytes.split_first() else {
+        return 0;
+    };
+    let mut raw = [0u8; 8];
+    for (r, b) in raw.iter_mut().zip(rest) {
+        *r = *b;
+    }
+    let v = u64::from_le_bytes(raw) >> (shift % 64);
+    usize::try_from(v).unwrap_or(usize::MAX)
+}
+
 /// Reads little-endian f64s from the bytes.
 fn floats(bytes: &[u8]) -> Vec<f64> {
     bytes
@@ -93,8 +108,21 @@ pub fn percentile_sketch(data: &[u8]) {
         return;
     }
     let alpha = f64::from(data[0]) / 256.0;
-    let max_buckets = 16 + usize::from(data[1]) * 4;
+    // Any bucket limit and reservoir size, huge ones included (the
+    // constructors must refuse or stay lazy, never allocate them).
+    let max_buckets = wide_size(data);
     let values = floats(&data[2..]);
+    let _ = DDSketch::with_max_buckets(f64::from_bits(wide_size(&data[1..]) as u64), max_buckets);
+    if let Ok(mut r) = novacron_percentile::Reservoir::new(max_buckets, 1) {
+        r.extend(values.iter().copied());
+        let _ = r.estimate(&values);
+    }
+    let _ = novacron_percentile::sample_quantiles(&values, max_buckets, &[0.5, 0.99], 3);
+    let max_buckets = if data[1] < 128 {
+        16 + usize::from(data[1]) * 4
+    } else {
+        max_buckets
+    };
     let (Ok(mut a), Ok(mut b)) = (
         DDSketch::with_max_buckets(alpha, max_buckets),
         DDSketch::with_max_buckets(alpha, max_buckets),
@@ -110,6 +138,7 @@ pub fn percentile_sketch(data: &[u8]) {
     let _ = a.quantiles(&qs);
     a.merge(&b).expect("same parameters merge");
     let _ = a.quantiles(&[0.0, 0.25, 0.5, 0.99, 1.0]);
+    let _ = KllSketch::new(max_buckets);
     if let Ok(mut k) = KllSketch::new(8 + usize::from(data[1])) {
         k.insert_many(&values);
         let other = k.clone();
@@ -127,7 +156,13 @@ pub fn percentile_sketch(data: &[u8]) {
 /// on the lane order). Sums may overflow differently per level (8 or 16
 /// lanes), so an infinite sum on one level can be NaN on another.
 fn stats_shape(s: &novacron_simd_kernels::Stats) -> (u64, Option<u64>, Option<u64>) {
-    let canon = |v: f64| if v.is_nan() { u64::MAX } else { (v + 0.0).to_bits() };
+    let canon = |v: f64| {
+        if v.is_nan() {
+            u64::MAX
+        } else {
+            (v + 0.0).to_bits()
+        }
+    };
     (s.count(), s.min().map(canon), s.max().map(canon))
 }
 
@@ -145,7 +180,13 @@ pub fn simd_kernels(data: &[u8]) {
     let (a, b) = f32s.split_at(f32s.len() / 2);
     let b = &b[..a.len()];
     let x = &f32s[split.min(f32s.len())..];
-    let bins = usize::from(data[0] % 17);
+    // Any bin count, up to usize::MAX (refused above MAX_BINS); one in
+    // eight inputs keeps it small so that the counts themselves get tested.
+    let bins = if data[0] % 8 == 0 {
+        wide_size(&data[1..])
+    } else {
+        usize::from(data[0] % 64)
+    };
     let (lo, hi) = (
         f64s.first().copied().unwrap_or(0.0),
         f64s.get(1).copied().unwrap_or(1.0),
@@ -252,11 +293,18 @@ pub fn qubo_placement(data: &[u8]) {
     use novacron_qubo_solver::{EncoderConfig, HostSpec, PlacementProblem, VmDemand};
     let mut bytes = data.iter().copied();
     let mut next = move || bytes.next().unwrap_or(0);
-    let (n_vms, n_hosts, n_res) = (
-        usize::from(next() % 10),
-        usize::from(next() % 5),
-        usize::from(next() % 3),
-    );
+    // One input in 256 builds a fleet of thousands of VMs on 600 hosts: the
+    // encoder must refuse it (TooLarge) before building ~10^10 terms.
+    let big = next() == 255;
+    let (n_vms, n_hosts, n_res) = if big {
+        (2000 + usize::from(next()) * 20, 600, 2)
+    } else {
+        (
+            usize::from(next() % 24),
+            usize::from(next() % 9),
+            usize::from(next() % 4),
+        )
+    };
     // Wide values now and then, to reach the saturating paths.
     let value = |next: &mut dyn FnMut() -> u8| match next() {
         255 => u64::MAX - u64::from(next()),
@@ -269,7 +317,9 @@ pub fn qubo_placement(data: &[u8]) {
         .collect();
     let hosts: Vec<HostSpec> = (0..n_hosts)
         .map(|_| HostSpec {
-            capacity: (0..n_res).map(|_| value(&mut next).saturating_mul(2)).collect(),
+            capacity: (0..n_res)
+                .map(|_| value(&mut next).saturating_mul(2))
+                .collect(),
             cost: f64::from(next()) / 16.0 - if next() == 7 { 100.0 } else { 0.0 },
         })
         .collect();
@@ -291,6 +341,18 @@ pub fn qubo_placement(data: &[u8]) {
         let host_of: Vec<Option<usize>> = placement.host_of.iter().map(|&h| Some(h)).collect();
         p.violations(&host_of).unwrap().is_empty()
     };
+    if big {
+        let err = p
+            .encode(&EncoderConfig::default())
+            .expect_err("too large to encode");
+        assert!(
+            matches!(err, novacron_qubo_solver::Error::TooLarge { .. }),
+            "{err}"
+        );
+        return;
+    }
+    let _ = p.violations(&start.iter().map(|&h| Some(h)).collect::<Vec<_>>());
+    let _ = p.objective(&p.placement(start.clone()), &EncoderConfig::default());
     let _ = p.improve(&p.placement(start.clone()));
     if let Ok(ffd) = p.first_fit_decreasing() {
         assert!(feasible(&ffd), "FFD returned an infeasible placement");
@@ -304,10 +366,156 @@ pub fn qubo_placement(data: &[u8]) {
                 host_of,
             };
             if let Ok(repaired) = enc.repair(&decoded) {
-                assert!(feasible(&repaired), "repair returned an infeasible placement");
-                let better = p.improve(&repaired).expect("improve of a repaired placement");
+                assert!(
+                    feasible(&repaired),
+                    "repair returned an infeasible placement"
+                );
+                let better = p
+                    .improve(&repaired)
+                    .expect("improve of a repaired placement");
                 assert!(better.cost <= repaired.cost && feasible(&better));
             }
+        }
+    }
+}
+
+/// The dashboard's public inputs on arbitrary bytes, against an in-memory
+/// SQLite repository: page sizes of any magnitude, cursor text (valid,
+/// edited and arbitrary), status filters, VM names of any length and
+/// content. Every call returns `Ok` or a typed error; a valid cursor followed
+/// page by page visits each VM once.
+pub fn dashboard_cursor(data: &[u8]) {
+    use novacron_dashboard_query::{Cursor, DashboardQuery, Error, NewVm};
+    use std::cell::RefCell;
+
+    struct Fixture {
+        runtime: tokio::runtime::Runtime,
+        repo: novacron_dashboard_query::DashboardRepository,
+        org: i64,
+        calls: u32,
+    }
+    fn fixture() -> Fixture {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let repo = runtime
+            .block_on(novacron_dashboard_query::DashboardRepository::connect(
+                "sqlite::memory:",
+            ))
+            .expect("in-memory SQLite");
+        let org = runtime
+            .block_on(repo.create_organization("fuzz"))
+            .expect("organization");
+        for k in 0..7 {
+            let vm = NewVm {
+                id: None,
+                organization_id: org,
+                name: format!("vm-{}", k % 4),
+                status: if k % 2 == 0 { "running" } else { "stopped" }.into(),
+                cpu_cores: 1,
+                memory_mib: 512,
+                created_at_ms: 0,
+            };
+            runtime.block_on(repo.create_vm(&vm)).expect("vm");
+        }
+        Fixture {
+            runtime,
+            repo,
+            org,
+            calls: 0,
+        }
+    }
+    thread_local! {
+        // Rebuilt every 4,096 inputs, so the VMs they add do not pile up.
+        static FIXTURE: RefCell<Option<Fixture>> = const { RefCell::new(None) };
+    }
+    FIXTURE.with_borrow_mut(|slot| {
+        if slot.as_ref().is_none_or(|f| f.calls >= 4096) {
+            *slot = Some(fixture());
+        }
+        if let Some(f) = slot.as_mut() {
+            f.calls += 1;
+            dashboard_inputs(f.runtime.handle(), &f.repo, f.org, data);
+        }
+    });
+
+    fn dashboard_inputs(
+        rt: &tokio::runtime::Handle,
+        repo: &novacron_dashboard_query::DashboardRepository,
+        org: i64,
+        data: &[u8],
+    ) {
+        let Some((&selector, rest)) = data.split_first() else {
+            return;
+        };
+        let page_size = if selector % 2 == 0 {
+            wide_size(rest)
+        } else {
+            usize::from(selector % 9)
+        };
+        let text = String::from_utf8_lossy(rest).into_owned();
+        let status = match selector % 3 {
+            0 => None,
+            1 => Some("running".to_string()),
+            _ => Some(text.chars().take(80).collect()),
+        };
+        let query = |cursor: Option<Cursor>| DashboardQuery {
+            page_size,
+            status: status.clone(),
+            cursor,
+            now_ms: Some(1_000),
+            ..Default::default()
+        };
+        let typed = |e: &Error| !e.to_string().is_empty();
+        // Arbitrary cursor text, and the same text as an organization id.
+        if let Err(e) =
+            rt.block_on(repo.dashboard(org, &query(Some(Cursor::from_string(text.clone())))))
+        {
+            assert!(typed(&e));
+        }
+        let other_org =
+            i64::from_le_bytes(std::array::from_fn(|i| rest.get(i).copied().unwrap_or(0)));
+        let _ = rt.block_on(repo.dashboard(other_org, &query(None)));
+        // A VM named by the input (any length, any characters): created or refused.
+        let named = NewVm {
+            id: None,
+            organization_id: org,
+            name: text.clone(),
+            status: "running".into(),
+            cpu_cores: 1,
+            memory_mib: 512,
+            created_at_ms: 0,
+        };
+        let _ = rt.block_on(repo.create_vm(&named));
+        // Follow real cursors; edit one byte of each and check it is refused.
+        let mut cursor = None;
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..64 {
+            let page = match rt.block_on(repo.dashboard(org, &query(cursor.clone()))) {
+                Ok(page) => page,
+                Err(e) => {
+                    assert!(typed(&e));
+                    return;
+                }
+            };
+            for row in &page.rows {
+                assert!(seen.insert(row.vm_id), "vm {} on two pages", row.vm_id);
+            }
+            let Some(next) = page.next_cursor else {
+                return;
+            };
+            let mut edited = next.as_str().as_bytes().to_vec();
+            let at = usize::from(selector) % edited.len();
+            edited[at] = if edited[at] == b'A' { b'B' } else { b'A' };
+            let edited = Cursor::from_string(String::from_utf8_lossy(&edited).into_owned());
+            if edited != next {
+                assert!(
+                    rt.block_on(repo.dashboard(org, &query(Some(edited))))
+                        .is_err()
+                );
+            }
+            cursor = Some(next);
         }
     }
 }

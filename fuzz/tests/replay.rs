@@ -50,3 +50,8 @@ fn qubo_parsers_corpus_replays_without_panic() {
 fn qubo_placement_corpus_replays_without_panic() {
     replay("qubo_placement", novacron_fuzz::qubo_placement);
 }
+
+#[test]
+fn dashboard_cursor_corpus_replays_without_panic() {
+    replay("dashboard_cursor", novacron_fuzz::dashboard_cursor);
+}

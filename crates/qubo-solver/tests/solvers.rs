@@ -362,17 +362,41 @@ fn bad_parameters_are_errors() {
 }
 
 #[test]
-fn tabu_warm_starts_never_lose_the_initial_energy() {
+fn tabu_reads_begin_at_their_warm_starts() {
+    // Two different one-flip local minima as warm starts; one tabu move and
+    // the descent polish cannot leave a local minimum's basin, so read k
+    // returns start k % 2. A sampler that ignored the warm starts would
+    // return whatever its random starts descend to (checked: a cold start
+    // with the same budget does not find the good state).
     let bqm = random_int(80, 0.2, Vartype::Spin, 6);
     let good = tabu_best(&bqm);
-    let set = TabuSearch::new()
-        .seed(9)
-        .iterations(10)
-        .num_reads(1)
-        .initial_states(vec![good.state.clone()])
+    let other = TabuSearch::new()
+        .seed(77)
+        .iterations(3)
         .sample(&bqm)
         .unwrap();
-    assert!(set.first().unwrap().energy <= good.energy);
+    let other = other.first().unwrap().clone();
+    assert_ne!(other.state, good.state, "two distinct local minima");
+    let warm = TabuSearch::new()
+        .seed(9)
+        .iterations(1)
+        .num_reads(4)
+        .initial_states(vec![good.state.clone(), other.state.clone()])
+        .sample(&bqm)
+        .unwrap();
+    let states: Vec<&Vec<i8>> = warm.iter().map(|s| &s.state).collect();
+    assert!(
+        states.contains(&&good.state) && states.contains(&&other.state),
+        "{states:?}"
+    );
+    assert_eq!(warm.first().unwrap().energy, good.energy);
+    let cold = TabuSearch::new()
+        .seed(9)
+        .iterations(1)
+        .num_reads(4)
+        .sample(&bqm)
+        .unwrap();
+    assert!(cold.first().unwrap().energy > good.energy);
 }
 
 /// A backend that always fails, standing in for an unreachable remote annealer.
