@@ -342,6 +342,24 @@ pub fn qubo_placement(data: &[u8]) {
         p.violations(&host_of).unwrap().is_empty()
     };
     if big {
+        // A feasible fleet of that size: small VMs, roomy hosts.
+        let p = PlacementProblem {
+            vms: vec![
+                VmDemand {
+                    demand: vec![1, 1024]
+                };
+                n_vms
+            ],
+            hosts: vec![
+                HostSpec {
+                    capacity: vec![64, 524_288],
+                    cost: 1.0,
+                };
+                n_hosts
+            ],
+            affinity: Vec::new(),
+            anti_affinity: Vec::new(),
+        };
         let err = p
             .encode(&EncoderConfig::default())
             .expect_err("too large to encode");
@@ -436,12 +454,12 @@ pub fn dashboard_cursor(data: &[u8]) {
         }
         if let Some(f) = slot.as_mut() {
             f.calls += 1;
-            dashboard_inputs(f.runtime.handle(), &f.repo, f.org, data);
+            dashboard_inputs(&f.runtime, &f.repo, f.org, data);
         }
     });
 
     fn dashboard_inputs(
-        rt: &tokio::runtime::Handle,
+        rt: &tokio::runtime::Runtime,
         repo: &novacron_dashboard_query::DashboardRepository,
         org: i64,
         data: &[u8],

@@ -28,6 +28,7 @@ pub(crate) struct Sql {
 // are concatenated unsorted (a DISTINCT … ORDER BY aggregate sets up a sort
 // per VM); the client sorts and deduplicates them.
 
+#[cfg(feature = "postgres")]
 macro_rules! pg_columns {
     () => {
         "SELECT v.id, v.name, v.status, v.cpu_cores, v.memory_mib, v.created_at_ms, \
@@ -39,17 +40,20 @@ macro_rules! pg_columns {
          FROM vms v "
     };
 }
+#[cfg(feature = "postgres")]
 macro_rules! pg_history {
     () => {
         "LEFT JOIN LATERAL (SELECT mm.ts_ms, mm.cpu, mm.memory, mm.disk, mm.net_rx, mm.net_tx, mm.performance_score \
          FROM vm_metrics mm WHERE mm.vm_id = v.id AND mm.ts_ms >= $5 ORDER BY mm.ts_ms DESC LIMIT 1) m ON true "
     };
 }
+#[cfg(feature = "postgres")]
 macro_rules! pg_latest {
     () => {
         "LEFT JOIN vm_latest_metrics m ON m.vm_id = v.id AND m.ts_ms >= $5 "
     };
 }
+#[cfg(feature = "postgres")]
 macro_rules! pg_rest {
     () => {
         "LEFT JOIN LATERAL (SELECT count(*) AS n, max(al.severity) AS max_severity, \
@@ -60,6 +64,7 @@ macro_rules! pg_rest {
          ORDER BY ps.calculated_at_ms DESC LIMIT 1) s ON true "
     };
 }
+#[cfg(feature = "postgres")]
 macro_rules! pg_page {
     () => {
         "WHERE v.organization_id = $1 AND v.deleted_at_ms IS NULL \
