@@ -3,99 +3,52 @@
 //!
 //! - `dashboard_{pg_socket, pg_tcp, sqlite}/{naive_n_plus_1, single_query,
 //!   latest_value_table}/{100, 1000, 10000}`: a whole dashboard of an
-//!   organization with that many VMs × 100 samples each (10 % of VMs with
-//!   active alerts, 10 scores per VM), on PostgreSQL over its Unix socket and
-//!   over TCP loopback (a throwaway server from `novacron-testkit`, or
+//!   organization with that many VMs × 100 samples each, from the shared
+//!   fleet simulator (`examples/common/fleet.rs`: its threshold alerts, six
+//!   hourly scores per VM), on PostgreSQL over its Unix socket and over TCP
+//!   loopback (a throwaway server from `novacron-testkit`, or
 //!   `DATABASE_URL`), and on a SQLite file. Samples are loaded in ingest
 //!   order (minute by minute across VMs), as a collector writes them.
 //! - `page_{pg_socket, sqlite}/{keyset, offset}/{first, deep}`: a page of 50
-//!   rows of the 10,000-VM organization, first and last, by cursor or by OFFSET.
+//!   rows of the 10,000-VM organization, first and last, by cursor or by
+//!   OFFSET (a narrower statement on a default pool: see `PG_OFFSET`).
 //!
 //! Run: `cargo bench --bench dashboard` (add `-- dashboard_pg_socket` for one group).
 
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use novacron_dashboard_query::{
-    BulkData, DashboardQuery, DashboardRepository, MetricSample, MetricsSource, NewAlert, NewVm,
-    ScoreSample, Severity,
-};
+use novacron_dashboard_query::{BulkData, DashboardQuery, DashboardRepository, MetricsSource};
 use novacron_testkit::TestDb;
 
-const NOW: i64 = 1_800_000_000_000;
+#[path = "../examples/common/dashboard_data.rs"]
+mod dashboard_data;
+#[path = "../examples/common/fleet.rs"]
+mod fleet;
+
+use fleet::{EPOCH_S, Fleet, FleetConfig};
+
+const HOURS: u32 = 2;
+/// Just after the fleet's last sample (one a minute for `HOURS`).
+const NOW: i64 = (EPOCH_S + (HOURS as i64 * 60 - 1) * 60) * 1000 + 1;
 const SIZES: [(i64, usize); 3] = [(1, 100), (2, 1000), (3, 10_000)];
 const PAGE: usize = 50;
 
-/// Three organizations of 100, 1,000 and 10,000 VMs, 100 samples each.
-fn fleet() -> BulkData {
-    let mut data = BulkData::default();
-    let mut state = 42u64;
-    let mut next = move || {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (state >> 33) as f64 / (1u64 << 31) as f64
-    };
-    let mut id = 0i64;
-    for &(org, n) in &SIZES {
-        data.organizations.push((org, format!("org-{org}")));
-        for k in 0..n {
-            id += 1;
-            data.vms.push(NewVm {
-                id: Some(id),
-                organization_id: org,
-                name: format!("vm-{org}-{:05}", (k * 7919) % n),
-                status: if k % 10 == 0 { "stopped" } else { "running" }.into(),
-                cpu_cores: 4,
-                memory_mib: 8192,
-                created_at_ms: NOW - 86_400_000,
-            });
-            let newest = NOW - (next() * 120_000.0) as i64;
-            for s in 0..100 {
-                data.metrics.push(MetricSample {
-                    vm_id: id,
-                    ts_ms: newest - 60_000 * s,
-                    cpu: next() * 100.0,
-                    memory: next() * 100.0,
-                    disk: next() * 100.0,
-                    net_rx: next() * 1000.0,
-                    net_tx: next() * 1000.0,
-                    performance_score: Some(next()),
-                });
-            }
-            if k % 10 == 3 {
-                for a in 0..1 + k % 3 {
-                    data.alerts.push(NewAlert {
-                        vm_id: id,
-                        severity: [Severity::Info, Severity::Warning, Severity::Critical][a % 3],
-                        alert_type: ["cpu_high", "disk_full", "memory_high"][a % 3].into(),
-                        created_at_ms: NOW - 600_000,
-                        resolved_at_ms: None,
-                    });
-                }
-            }
-            if k % 5 == 0 {
-                for _ in 0..2 {
-                    data.alerts.push(NewAlert {
-                        vm_id: id,
-                        severity: Severity::Warning,
-                        alert_type: "heartbeat".into(),
-                        created_at_ms: NOW - 7_200_000,
-                        resolved_at_ms: Some(NOW - 3_600_000),
-                    });
-                }
-            }
-            for s in 0..10 {
-                data.scores.push(ScoreSample {
-                    vm_id: id,
-                    calculated_at_ms: NOW - 600_000 * s,
-                    overall: next(),
-                    efficiency: next(),
-                    reliability: next(),
-                });
-            }
-        }
-    }
+/// The simulated fleet (`examples/common/fleet.rs`, seed 42) with three
+/// organizations of 100, 1,000 and 10,000 VMs, two hours at one sample a
+/// minute, of which the last 100 samples per VM are loaded, with the
+/// fleet's threshold alerts and six hourly scores per VM.
+fn fleet_data() -> BulkData {
+    let fleet = Fleet::generate(&FleetConfig {
+        n_vms: SIZES.iter().map(|s| s.1).sum(),
+        n_hosts: 60,
+        n_orgs: SIZES.len(),
+        hours: HOURS,
+        sample_interval_s: 60,
+        seed: 42,
+        org_sizes: SIZES.iter().map(|s| s.1).collect(),
+    });
+    let mut data = dashboard_data::bulk_data(&fleet, 100);
     // Ingest order: a real collector writes every VM's sample of a minute,
     // then the next minute, so the newest samples sit together at the end
     // of the PostgreSQL heap (SQLite clusters by primary key either way).
@@ -151,7 +104,11 @@ fn dashboards(
     g.finish();
 }
 
-/// The OFFSET baseline: the same statement as the PostgreSQL dashboard, paged by OFFSET.
+/// The OFFSET baseline. Not the dashboard's own statement (that one is private
+/// to the crate and pages by keyset only): the same LATERAL probes with fewer
+/// columns (id, name, latest CPU, active-alert count, latest overall score),
+/// on a plain `sqlx::PgPool` with default options, paged by `LIMIT … OFFSET`.
+/// It shows what OFFSET costs at depth, not a like-for-like statement.
 const PG_OFFSET: &str = "SELECT v.id, v.name, m.ts_ms, m.cpu, a.n, s.overall FROM vms v \
     LEFT JOIN LATERAL (SELECT mm.ts_ms, mm.cpu FROM vm_metrics mm WHERE mm.vm_id = v.id AND mm.ts_ms >= $2 \
       ORDER BY mm.ts_ms DESC LIMIT 1) m ON true \
@@ -225,7 +182,7 @@ fn bench(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let data = fleet();
+    let data = fleet_data();
 
     let db = TestDb::new().expect("PostgreSQL (install the server binaries or set DATABASE_URL)");
     let tcp = rt

@@ -3,10 +3,13 @@
 //! at 4 KiB (L1), 256 KiB (L2), 4 MiB (last-level cache) and 256 MiB (DRAM)
 //! of input per slice, with `Throughput::Bytes` (bytes of all inputs read).
 //!
-//! `stream_read/u64x8/<bytes>` is a STREAM-style read kernel (integer sum
-//! with independent accumulators) measuring this machine's read bandwidth in
-//! the same run. numpy and simsimd are timed on the same sizes by
-//! `benches/scripts/numpy_simd.py`.
+//! `stream_read/{u64x8, u64x8_4streams, u64x8_prefetch}/<bytes>` are
+//! STREAM-style read kernels (integer sums with independent accumulators; one
+//! stream, four streams at once, one stream with a software prefetch)
+//! measuring this machine's read bandwidth in the same run: the ceiling a
+//! kernel's "% of bandwidth" divides by is the fastest of them and of our own
+//! kernels at that size. numpy and simsimd are timed on the same sizes by
+//! `benches/scripts/numpy_simd.py`, which alternates them with our kernels.
 //!
 //! Run: `cargo bench --bench simd` (add `-- sum_f32` to run one group).
 
@@ -241,21 +244,86 @@ fn stream_read(c: &mut Criterion) {
         let words: Vec<u64> = (0..bytes as u64 / 8).collect();
         group.throughput(Throughput::Bytes(bytes as u64));
         group.bench_with_input(BenchmarkId::new("u64x8", label(bytes)), &words, |b, w| {
-            b.iter(|| {
-                // Integer adds reassociate freely: LLVM vectorizes this fully,
-                // so it runs at the memory system's read speed.
-                let (chunks, rest) = black_box(w).as_chunks::<8>();
-                let mut acc = [0u64; 8];
-                for c in chunks {
-                    for i in 0..8 {
-                        acc[i] = acc[i].wrapping_add(c[i]);
-                    }
-                }
-                acc.iter().chain(rest).fold(0u64, |a, &b| a.wrapping_add(b))
-            })
+            b.iter(|| read_sum(black_box(w)))
         });
+        // Four sequential streams at once (quarters of the buffer): more
+        // lines in flight than one stream's prefetcher requests.
+        group.bench_with_input(
+            BenchmarkId::new("u64x8_4streams", label(bytes)),
+            &words,
+            |b, w| {
+                b.iter(|| {
+                    let quarter = w.len() / 4 / 8 * 8;
+                    let (q0, rest) = black_box(w).split_at(quarter);
+                    let (q1, rest) = rest.split_at(quarter);
+                    let (q2, q3) = rest.split_at(quarter);
+                    let mut acc = [0u64; 8];
+                    for (((a, b), c), d) in q0
+                        .as_chunks::<8>()
+                        .0
+                        .iter()
+                        .zip(q1.as_chunks::<8>().0)
+                        .zip(q2.as_chunks::<8>().0)
+                        .zip(q3.as_chunks::<8>().0)
+                    {
+                        for i in 0..8 {
+                            acc[i] = acc[i]
+                                .wrapping_add(a[i])
+                                .wrapping_add(b[i])
+                                .wrapping_add(c[i])
+                                .wrapping_add(d[i]);
+                        }
+                    }
+                    acc.iter()
+                        .fold(read_sum(&q3[quarter.min(q3.len())..]), |a, &b| {
+                            a.wrapping_add(b)
+                        })
+                })
+            },
+        );
+        // One stream with a software prefetch 1 KiB ahead, as the AVX2
+        // statistics kernel issues.
+        #[cfg(target_arch = "x86_64")]
+        group.bench_with_input(
+            BenchmarkId::new("u64x8_prefetch", label(bytes)),
+            &words,
+            |b, w| {
+                b.iter(|| {
+                    let w = black_box(w);
+                    let mut acc = [0u64; 8];
+                    for (k, c) in w.as_chunks::<8>().0.iter().enumerate() {
+                        let ahead = w.as_ptr().wrapping_add(k * 8 + 128).cast::<i8>();
+                        // SAFETY: a prefetch never faults and reads nothing
+                        // into the program, whatever address it is given.
+                        unsafe {
+                            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                                ahead,
+                            )
+                        };
+                        for i in 0..8 {
+                            acc[i] = acc[i].wrapping_add(c[i]);
+                        }
+                    }
+                    acc.iter().fold(0u64, |a, &b| a.wrapping_add(b))
+                })
+            },
+        );
     }
     group.finish();
+}
+
+/// Sum of the words with eight independent accumulators: integer adds
+/// reassociate freely, so LLVM vectorizes it fully and it runs at the memory
+/// system's read speed.
+fn read_sum(w: &[u64]) -> u64 {
+    let (chunks, rest) = w.as_chunks::<8>();
+    let mut acc = [0u64; 8];
+    for c in chunks {
+        for i in 0..8 {
+            acc[i] = acc[i].wrapping_add(c[i]);
+        }
+    }
+    acc.iter().chain(rest).fold(0u64, |a, &b| a.wrapping_add(b))
 }
 
 criterion_group!(

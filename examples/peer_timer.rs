@@ -19,10 +19,10 @@
 //!   as the script does with dwave-samplers. Answers `ok VALUE`.
 //! - `quit`.
 //!
-//! Timed commands answer `ok MEDIAN_SECONDS` per call over REPS calls, after
-//! one untimed warm-up call.
+//! Timed commands answer `ok SECONDS` per call: the median of five batches
+//! of REPS calls, each batch timed whole, after one untimed warm-up call.
 //!
-//! Run by the scripts (`cargo build --release --example peer_timer` first);
+//! Run by the scripts (they build it with `cargo build --profile bench --example peer_timer`);
 //! by hand: `echo 'quit' | cargo run --release --example peer_timer`.
 
 use std::collections::HashMap;
@@ -190,16 +190,21 @@ fn run(words: &[&str], data: &mut HashMap<String, Data>) -> Result<String, Strin
     }
 }
 
-/// Median seconds per call of `f` over `reps` calls, after one warm-up call.
+/// Seconds per call of `f`: the median of five batches of `reps` calls (each
+/// batch timed as a whole, so that the clock's own cost does not count at
+/// nanosecond sizes), after one warm-up call.
 fn time<R>(reps: usize, mut f: impl FnMut() -> R) -> Result<String, String> {
     std::hint::black_box(f());
-    let mut times: Vec<f64> = (0..reps.max(1))
+    let reps = reps.max(1);
+    let mut times: Vec<f64> = (0..5)
         .map(|_| {
             let t = Instant::now();
-            std::hint::black_box(f());
-            t.elapsed().as_secs_f64()
+            for _ in 0..reps {
+                std::hint::black_box(f());
+            }
+            t.elapsed().as_secs_f64() / reps as f64
         })
         .collect();
     times.sort_by(f64::total_cmp);
-    Ok(format!("{:.9}", times[times.len() / 2]))
+    Ok(format!("{:.12}", times[2]))
 }

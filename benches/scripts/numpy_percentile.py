@@ -38,7 +38,7 @@ def main():
     for n in [1_000, 10_000, 100_000, 1_000_000, 10_000_000]:
         a = uniform(n, 42)
         ours.load("a", a)
-        reps = max(3, min(200, 2_000_000 // n))
+        reps = max(1, min(100, 1_000_000 // n))
         s = interleave(
             args.rounds,
             lambda: ours.time(f"percentile a {reps}"),

@@ -40,7 +40,7 @@ def main():
     print(f"# numpy {np.__version__}, simsimd {getattr(simsimd, '__version__', 'absent')}")
     print(HEADER)
     for nbytes in SIZES_BYTES:
-        reps = max(3, min(2000, (64 << 20) // nbytes))
+        reps = max(1, min(2000, (16 << 20) // nbytes))
         x = data(nbytes // 4, 1)
         a, b = data(nbytes // 8, 1), data(nbytes // 8, 2)
         d = data(nbytes // 8, 3).astype(np.float64)

@@ -29,6 +29,10 @@ pub struct FleetConfig {
     pub sample_interval_s: u32,
     /// Seed of every random draw.
     pub seed: u64,
+    /// Exact organization sizes, in VMs (`org_sizes[k]` VMs for org `k`, in
+    /// VM order, the rest to the last one); empty: each VM draws its
+    /// organization uniformly.
+    pub org_sizes: Vec<usize>,
 }
 
 impl Default for FleetConfig {
@@ -41,6 +45,7 @@ impl Default for FleetConfig {
             hours: 24,
             sample_interval_s: 60,
             seed: 42,
+            org_sizes: Vec::new(),
         }
     }
 }
@@ -213,7 +218,7 @@ impl Fleet {
     /// Simulates a fleet; the same config always gives the same fleet.
     pub fn generate(config: &FleetConfig) -> Fleet {
         let mut rng = FleetRng::seed_from_u64(config.seed);
-        let n_orgs = config.n_orgs.max(1);
+        let n_orgs = config.n_orgs.max(config.org_sizes.len()).max(1);
         let orgs = (0..n_orgs)
             .map(|id| Organization {
                 id,
@@ -257,9 +262,25 @@ impl Fleet {
                     94..=97 => VmStatus::Migrating,
                     _ => VmStatus::Error,
                 };
+                // Drawn even with fixed sizes, so the stream stays the same.
+                let drawn = rng.random_range(0..n_orgs);
+                let org_id = if config.org_sizes.is_empty() {
+                    drawn
+                } else {
+                    let mut end = 0;
+                    config
+                        .org_sizes
+                        .iter()
+                        .position(|&size| {
+                            end += size;
+                            id < end
+                        })
+                        .unwrap_or(config.org_sizes.len() - 1)
+                        .min(n_orgs - 1)
+                };
                 Vm {
                     id,
-                    org_id: rng.random_range(0..n_orgs),
+                    org_id,
                     name: format!("vm-{id:05}"),
                     status,
                     cpu_cores,

@@ -1,4 +1,11 @@
 //! Integration tests of the workspace: one binary (`autotests = false`).
 
+// The shared fleet simulator and its dashboard rows (`examples/common/`).
+#[path = "../../examples/common/dashboard_data.rs"]
+mod dashboard_data;
+#[path = "../../examples/common/fleet.rs"]
+mod fleet;
+
+mod fleet_pipeline;
 mod gpu_smoke;
 mod workspace;

@@ -55,7 +55,13 @@
 //!   [`ExactSolver::MAX_VARIABLES`] variables.
 //! - **Placement.** With the default penalty every infeasible state of an
 //!   encoding has a higher energy than every feasible one, and a feasible
-//!   state's energy equals [`PlacementProblem::objective`].
+//!   state's energy equals [`PlacementProblem::objective`] (to about 1e-6:
+//!   the encoder refuses problems whose coefficients would pass
+//!   [`PlacementProblem::MAX_COEFFICIENT_SCALE`], such as capacities in bytes,
+//!   and encodings above [`PlacementProblem::MAX_ENCODED_INTERACTIONS`]).
+//! - **Sizes.** Models, reads, replicas and declared file sizes are checked
+//!   against their limits before anything is allocated ([`Error::TooLarge`]);
+//!   long schedules cost no memory.
 //! - All public types are `Send + Sync`; no `unsafe`.
 //!
 //! # Errors
@@ -64,9 +70,9 @@
 //! Malformed instance files name the line; out-of-range, self-loop and
 //! duplicate indices, NaN or infinite coefficients, `i64` overflow, states
 //! of the wrong length or domain, sampler parameters out of range (0 reads,
-//! β min > β max, an empty schedule, tenure ≥ n), the exact solver above its
-//! limit and infeasible placements (demand above capacity) are all typed
-//! errors. Zero-variable models are valid: every sampler returns the empty
+//! β min > β max, an empty schedule, tenure ≥ n), sizes above their limits,
+//! the exact solver above its limit and infeasible placements (demand above
+//! capacity) are all typed errors. Zero-variable models are valid: every sampler returns the empty
 //! state with the offset as energy.
 //!
 //! # Performance

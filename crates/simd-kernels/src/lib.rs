@@ -56,8 +56,10 @@
 //! # Errors
 //!
 //! Binary kernels reject slices of different lengths
-//! ([`Error::LengthMismatch`]); histograms reject zero bins and NaN,
-//! infinite or inverted ranges; clamp rejects inverted or NaN bounds; forcing
+//! ([`Error::LengthMismatch`]); histograms reject zero bins, more than
+//! [`MAX_BINS`] ([`Error::TooManyBins`]) and NaN, infinite or inverted
+//! ranges (any finite range works, even one wider than `f64::MAX`, with
+//! numpy's bin edges); clamp rejects inverted or NaN bounds; forcing
 //! an unsupported level is [`Error::UnsupportedLevel`]. Nothing panics on
 //! input. Total behaviour: empty slices sum to 0 and have `None` as
 //! min/max/argmin/argmax/mean/variance; min, max, argmin and argmax
