@@ -313,16 +313,14 @@ fn stage_placement(fleet: &Fleet, seed: u64) -> String {
     };
     let describe = |p: &PlacementProblem, placement: &Placement| {
         let host_of: Vec<Option<usize>> = placement.host_of.iter().map(|&h| Some(h)).collect();
-        let violations = p.violations(&host_of).unwrap().len();
+        let verdict = match p.violations(&host_of) {
+            Ok(v) if v.is_empty() => "feasible".to_string(),
+            Ok(v) => format!("{} violations", v.len()),
+            Err(e) => format!("not checkable: {e}"),
+        };
         format!(
-            "cost {:>8.2}/h on {:>3} hosts, {}",
-            placement.cost,
-            placement.hosts_used,
-            if violations == 0 {
-                "feasible".to_string()
-            } else {
-                format!("{violations} violations")
-            }
+            "cost {:>8.2}/h on {:>3} hosts, {verdict}",
+            placement.cost, placement.hosts_used
         )
     };
 

@@ -1,6 +1,8 @@
 //! Regressions for wrong answers and panics found by hostile use: each test
 //! failed before its fix.
 
+#![allow(clippy::unwrap_used)] // Helpers outside #[test] functions unwrap too.
+
 use novacron_percentile::{
     DDSketch, Error, KllSketch, MAX_SAMPLE, NanPolicy, Reservoir, sample_quantiles,
     weighted_quantiles,

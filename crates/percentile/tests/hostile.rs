@@ -3,6 +3,8 @@
 //! or a typed `Err`, never panics, and never allocates what the input does
 //! not justify (a huge size would abort the test process).
 
+#![allow(clippy::unwrap_used)] // Helpers outside #[test] functions unwrap too.
+
 use novacron_percentile::{
     Config, DDSketch, KllSketch, Method, MetricAggregator, NanPolicy, Percentiles, Reservoir,
     percentiles, quantiles, quantiles_in_place, sample_quantiles, weighted_quantiles,

@@ -6,6 +6,8 @@
 //! are driven the same way by the `qubo_parsers` and `qubo_placement` fuzz
 //! targets (`fuzz/`).
 
+#![allow(clippy::unwrap_used)] // Helpers outside #[test] functions unwrap too.
+
 use std::time::Duration;
 
 use novacron_qubo_solver::{
