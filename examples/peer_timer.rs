@@ -135,12 +135,7 @@ fn run(words: &[&str], data: &mut HashMap<String, Data>) -> Result<String, Strin
             })
         }
         "sa" => {
-            let file = std::fs::File::open(arg(1)?).map_err(|e| e.to_string())?;
-            let models =
-                io::read_beasley(std::io::BufReader::new(file)).map_err(|e| e.to_string())?;
-            let bqm = models
-                .get(count(2)?.wrapping_sub(1))
-                .ok_or("no such instance")?;
+            let bqm = &instance(arg(1)?, count(2)?)?;
             let sa = SimulatedAnnealing::new()
                 .num_reads(1)
                 .num_sweeps(count(3)?)
@@ -149,12 +144,7 @@ fn run(words: &[&str], data: &mut HashMap<String, Data>) -> Result<String, Strin
             time(count(4)?, || sa.sample(bqm).map(|s| s.len()))
         }
         "best" => {
-            let file = std::fs::File::open(arg(1)?).map_err(|e| e.to_string())?;
-            let models =
-                io::read_beasley(std::io::BufReader::new(file)).map_err(|e| e.to_string())?;
-            let bqm = models
-                .get(count(2)?.wrapping_sub(1))
-                .ok_or("no such instance")?;
+            let bqm = &instance(arg(1)?, count(2)?)?;
             let limit = std::time::Duration::from_millis(count(4)? as u64);
             let best = match arg(3)? {
                 "tabu" => TabuSearch::new()
@@ -188,6 +178,16 @@ fn run(words: &[&str], data: &mut HashMap<String, Data>) -> Result<String, Strin
         }
         other => Err(format!("unknown command {other}")),
     }
+}
+
+/// Instance `k` (1-based) of an OR-Library file.
+fn instance(path: &str, k: usize) -> Result<novacron_qubo_solver::Bqm<i64>, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut models = io::read_beasley(std::io::BufReader::new(file)).map_err(|e| e.to_string())?;
+    if k == 0 || k > models.len() {
+        return Err(format!("no instance {k} in {path}"));
+    }
+    Ok(models.swap_remove(k - 1))
 }
 
 /// Seconds per call of `f`: the median of five batches of `reps` calls (each
