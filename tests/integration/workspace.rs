@@ -86,3 +86,62 @@ fn every_library_crate_is_prefixed_and_inherits_workspace_settings() {
         );
     }
 }
+
+#[test]
+fn every_dependency_version_comes_from_the_workspace_table() {
+    let meta = metadata();
+    let mut offenders = Vec::new();
+    for pkg in packages(&meta) {
+        let manifest = pkg["manifest_path"].as_str().expect("manifest path");
+        let text = std::fs::read_to_string(manifest).expect("read manifest");
+        let mut in_deps = false;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with('[') {
+                in_deps = matches!(
+                    line,
+                    "[dependencies]" | "[dev-dependencies]" | "[build-dependencies]"
+                );
+                continue;
+            }
+            if in_deps
+                && !line.is_empty()
+                && !line.starts_with('#')
+                && !line.contains("workspace = true")
+            {
+                offenders.push(format!("{manifest}: {line}"));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "declare versions once in [workspace.dependencies] and write `name.workspace = true`: {offenders:#?}"
+    );
+}
+
+#[test]
+fn every_crate_inherits_rust_version_and_repository() {
+    let meta = metadata();
+    let root = packages(&meta)
+        .into_iter()
+        .find(|p| p["name"] == "novacron")
+        .expect("root package");
+    for pkg in packages(&meta) {
+        let name = pkg["name"].as_str().expect("name");
+        assert_eq!(
+            pkg["rust_version"], root["rust_version"],
+            "{name}: rust-version.workspace = true"
+        );
+        assert!(
+            pkg["rust_version"].is_string(),
+            "{name} declares a rust-version"
+        );
+        assert_eq!(
+            pkg["repository"], root["repository"],
+            "{name}: repository.workspace = true"
+        );
+        assert!(
+            pkg["repository"].is_string(),
+            "{name} declares a repository"
+        );
+    }
+}

@@ -14,7 +14,10 @@ pub struct DatabaseError {
 }
 
 impl DatabaseError {
-    pub(crate) fn new(operation: &'static str, e: sqlx::Error) -> Self {
+    pub(crate) fn new(
+        operation: &'static str,
+        e: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
         DatabaseError {
             operation,
             message: e.to_string(),
@@ -50,11 +53,8 @@ pub enum Error {
     },
     /// Connecting failed (server unreachable, bad credentials, missing file).
     Connect(DatabaseError),
-    /// Applying the migrations failed.
-    Migrate {
-        /// The migrator's message.
-        message: String,
-    },
+    /// Applying the migrations failed; the migrator's error is the source.
+    Migrate(DatabaseError),
     /// A statement failed (the connection dropped, the database vanished, a
     /// constraint was violated).
     Database(DatabaseError),
@@ -97,9 +97,10 @@ impl fmt::Display for Error {
                 "cannot connect to the database: {}; check that the server runs and the URL is right",
                 e.message
             ),
-            Error::Migrate { message } => write!(
+            Error::Migrate(e) => write!(
                 f,
-                "applying the schema migrations failed: {message}; check the role may create tables"
+                "applying the schema migrations failed: {}; check the role may create tables",
+                e.message
             ),
             Error::Database(e) => write!(
                 f,
@@ -131,7 +132,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Connect(e) | Error::Database(e) => Some(e.source.as_ref()),
+            Error::Connect(e) | Error::Database(e) | Error::Migrate(e) => Some(e.source.as_ref()),
             _ => None,
         }
     }

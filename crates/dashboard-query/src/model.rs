@@ -16,6 +16,7 @@ pub fn now_ms() -> TimestampMs {
 
 /// How bad an alert is; the dashboard reports the worst active one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Severity {
     /// Informational.
     Info = 1,
@@ -167,6 +168,7 @@ pub struct DashboardRow {
 
 /// Where the latest metrics come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum MetricsSource {
     /// The history table, one index probe per VM (default).
     #[default]

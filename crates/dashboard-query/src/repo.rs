@@ -26,6 +26,7 @@ const CHUNK: usize = 2000;
 
 /// The database behind a repository.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Backend {
     /// PostgreSQL (LATERAL single query).
     Postgres,
@@ -380,9 +381,7 @@ impl DashboardRepository {
         sqlx::migrate!("migrations/postgres")
             .run(&pool)
             .await
-            .map_err(|e| Error::Migrate {
-                message: e.to_string(),
-            })?;
+            .map_err(|e| Error::Migrate(DatabaseError::new("migrate", e)))?;
         Ok(Self::with_pool(Pool::Postgres(pool), options))
     }
 
@@ -398,9 +397,7 @@ impl DashboardRepository {
         sqlx::migrate!("migrations/sqlite")
             .run(&pool)
             .await
-            .map_err(|e| Error::Migrate {
-                message: e.to_string(),
-            })?;
+            .map_err(|e| Error::Migrate(DatabaseError::new("migrate", e)))?;
         Ok(Self::with_pool(Pool::Sqlite(pool), options))
     }
 

@@ -174,3 +174,21 @@ async fn a_database_dropped_under_the_repository_is_an_error_with_its_cause() {
     let cause = std::error::Error::source(&err).unwrap().to_string();
     assert!(!cause.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_failure_keeps_the_migrators_error_as_its_source() {
+    let dir = common::temp_dir("readonly");
+    let path = dir.0.join("ro.db");
+    std::fs::write(&path, b"").unwrap();
+    let url = format!("sqlite://{}?mode=ro", path.display());
+    // A pool of the caller's that can only read: connecting works, the
+    // migrations cannot.
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let err = DashboardRepository::from_sqlite_pool(pool, &ConnectOptions::default())
+        .await
+        .expect_err("a read-only database cannot be migrated");
+    assert!(matches!(err, Error::Migrate(_)), "{err:?}");
+    let source = std::error::Error::source(&err).expect("the migrator's error");
+    assert!(!source.to_string().is_empty());
+    assert!(err.to_string().contains("migrations failed"), "{err}");
+}

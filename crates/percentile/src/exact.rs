@@ -10,6 +10,7 @@ use crate::{Error, Method};
 
 /// What to do with NaN in the data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum NanPolicy {
     /// Return [`Error::NanInData`] naming the first NaN (the default: a NaN in
     /// a metric batch is usually a bug upstream, better loud than hidden).
@@ -370,9 +371,7 @@ impl<T: Sample> Percentiles<T> {
             .iter()
             .map(|&r| r as f64 / (n - 1).max(1) as f64)
             .collect();
-        let Some((brackets, _owner)) =
-            choose_brackets(data, &fractions, sample_size, &mut self.rng)
-        else {
+        let Some(brackets) = choose_brackets(data, &fractions, sample_size, &mut self.rng) else {
             return Ok(false); // the sample was all NaN: let the copy path apply the policy
         };
         let pass = self.run_pass(data, &brackets);

@@ -178,14 +178,13 @@ fn bracket_pass_body<T: Sample>(data: &[T], brackets: &[Bracket<T>], out: &mut P
 /// sample of `data`: for each position `f` the bracket spans the sample
 /// order statistics `f s ± (3.5 σ + 2)`, `σ = sqrt(s f (1 - f))`, so a
 /// bracket misses its rank with probability about 5e-4. Returns the sorted,
-/// merged brackets and, for each position, the index of its bracket; `None`
-/// when the sample holds no non-NaN value.
+/// merged brackets; `None` when the sample holds no non-NaN value.
 pub(crate) fn choose_brackets<T: Sample>(
     data: &[T],
     fractions: &[f64],
     sample_size: usize,
     rng: &mut impl Rng,
-) -> Option<(Vec<Bracket<T>>, Vec<usize>)> {
+) -> Option<Vec<Bracket<T>>> {
     let n = data.len();
     let mut sample: Vec<T> = (0..sample_size)
         .map(|_| data[rng.random_range(0..n)])
@@ -208,25 +207,19 @@ pub(crate) fn choose_brackets<T: Sample>(
             (lo, hi)
         })
         .collect();
-    // Positions come sorted by fraction; merge overlapping sample ranges so
-    // that the value brackets are disjoint.
-    let mut order: Vec<usize> = (0..raw.len()).collect();
-    order.sort_by_key(|&i| raw[i].0);
+    // Merge overlapping sample ranges so that the value brackets are disjoint.
+    raw.sort_unstable_by_key(|r| r.0);
     let mut merged: Vec<(usize, usize)> = Vec::new();
-    let mut owner = vec![0usize; raw.len()];
-    for &i in &order {
-        let (lo, hi) = raw[i];
+    for &(lo, hi) in &raw {
         match merged.last_mut() {
             Some(last) if lo <= last.1 + 1 => last.1 = last.1.max(hi),
             _ => merged.push((lo, hi)),
         }
-        owner[i] = merged.len() - 1;
     }
     // Equal sample values at the edge of two ranges would make the value
     // brackets overlap; fuse those too.
     let mut brackets: Vec<Bracket<T>> = Vec::with_capacity(merged.len());
-    let mut remap = vec![0usize; merged.len()];
-    for (m, &(lo, hi)) in merged.iter().enumerate() {
+    for &(lo, hi) in &merged {
         let (vlo, vhi) = (sample[lo], sample[hi]);
         match brackets.last_mut() {
             Some(last) if vlo <= last.hi => {
@@ -236,11 +229,8 @@ pub(crate) fn choose_brackets<T: Sample>(
             }
             _ => brackets.push(Bracket { lo: vlo, hi: vhi }),
         }
-        remap[m] = brackets.len() - 1;
     }
-    raw.clear();
-    let owner = owner.into_iter().map(|m| remap[m]).collect();
-    Some((brackets, owner))
+    Some(brackets)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use crate::{Bqm, Error, SampleSet};
 
 /// How β (inverse temperature) moves from the hot end to the cold end.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Schedule {
     /// `β_k = β_min · (β_max/β_min)^(k/(K-1))`: equal time per decade of
     /// temperature (the default, as in dwave-samplers).

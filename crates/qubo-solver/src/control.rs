@@ -35,6 +35,7 @@ impl CancelToken {
 
 /// Why a sampler stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum StopReason {
     /// Every read used its whole sweep or iteration budget.
     Budget,

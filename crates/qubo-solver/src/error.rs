@@ -68,11 +68,9 @@ pub enum Error {
         /// Second index (0-based).
         j: usize,
     },
-    /// Reading an instance failed at the I/O level.
-    Io {
-        /// The I/O error, as text.
-        message: String,
-    },
+    /// Reading or writing an instance failed at the I/O level; the
+    /// [`std::io::Error`] is the [`source`](std::error::Error::source).
+    Io(IoError),
     /// A placement problem that is malformed (mismatched resource counts,
     /// bad indices, negative or non-finite costs).
     InvalidProblem {
@@ -161,7 +159,11 @@ impl fmt::Display for Error {
                 f,
                 "line {line}: entry ({i}, {j}) (0-based) appears twice; list each pair once"
             ),
-            Error::Io { message } => write!(f, "reading the instance failed: {message}"),
+            Error::Io(e) => write!(
+                f,
+                "reading or writing the instance failed: {}; check the file and the disk",
+                e.message
+            ),
             Error::InvalidProblem { reason } => write!(f, "invalid placement problem: {reason}"),
             Error::Infeasible { reason } => {
                 write!(
@@ -181,13 +183,47 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io(e) => Some(e.source.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// An I/O failure with the original [`std::io::Error`] kept as the source
+/// (shared, so that [`Error`] stays `Clone`).
+#[derive(Debug, Clone)]
+pub struct IoError {
+    message: String,
+    source: std::sync::Arc<std::io::Error>,
+}
+
+impl IoError {
+    /// The I/O error's message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The I/O error's kind.
+    pub fn kind(&self) -> std::io::ErrorKind {
+        self.source.kind()
+    }
+}
+
+impl PartialEq for IoError {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind() == other.kind() && self.message == other.message
+    }
+}
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Error::Io {
+        Error::Io(IoError {
             message: e.to_string(),
-        }
+            source: std::sync::Arc::new(e),
+        })
     }
 }
 

@@ -108,7 +108,7 @@ mod tempering;
 pub use anneal::{Schedule, SimulatedAnnealing};
 pub use coef::Coefficient;
 pub use control::{CancelToken, RunControl, StopReason};
-pub use error::Error;
+pub use error::{Error, IoError};
 pub use exact::ExactSolver;
 pub use flip::FlipState;
 pub use model::{Bqm, Storage, Vartype};

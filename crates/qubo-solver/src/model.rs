@@ -8,6 +8,7 @@ use crate::error::check_size;
 
 /// The domain of every variable of a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Vartype {
     /// `x ∈ {0, 1}` (QUBO).
     Binary,
@@ -57,6 +58,7 @@ pub struct Bqm<T: Coefficient = f64> {
 
 /// How samplers store a model's quadratic terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Storage {
     /// A row-major `n × n` matrix: row updates are contiguous and vectorize.
     Dense,

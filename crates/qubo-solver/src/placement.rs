@@ -64,6 +64,7 @@ impl Default for EncoderConfig {
 
 /// A constraint a decoded assignment breaks.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Violation {
     /// The VM is on no host.
     Unplaced {

@@ -51,6 +51,7 @@ impl Validator for AcceptAll {
 
 /// Which backend produced a [`HybridOutcome`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Backend {
     /// The primary backend.
     Primary,

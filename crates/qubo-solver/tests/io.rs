@@ -170,9 +170,12 @@ fn io_errors_carry_the_cause() {
     }
     let err = io::read_gset(std::io::BufReader::new(Broken)).unwrap_err();
     assert!(
-        matches!(&err, Error::Io { message } if message.contains("disk on fire")),
+        matches!(&err, Error::Io(e) if e.message().contains("disk on fire")),
         "{err}"
     );
+    // The original error is kept as the source.
+    let source = std::error::Error::source(&err).expect("an I/O source");
+    assert_eq!(source.to_string(), "disk on fire");
 }
 
 fn best_known() -> BTreeMap<String, i64> {

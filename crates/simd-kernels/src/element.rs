@@ -29,8 +29,6 @@ pub trait Float:
     const ZERO: Self;
     /// Widens to `f64` (exact).
     fn to_f64(self) -> f64;
-    /// Narrows from `f64` (rounds for `f32`).
-    fn from_f64(x: f64) -> Self;
     /// Absolute value.
     fn abs(self) -> Self;
     /// Whether the value is NaN.
@@ -50,10 +48,6 @@ macro_rules! float {
             #[inline(always)]
             fn to_f64(self) -> f64 {
                 f64::from(self)
-            }
-            #[inline(always)]
-            fn from_f64(x: f64) -> Self {
-                x as $t
             }
             #[inline(always)]
             fn abs(self) -> Self {

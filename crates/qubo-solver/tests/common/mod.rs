@@ -47,8 +47,9 @@ pub fn state(k: u64, n: usize, vartype: Vartype) -> Vec<i8> {
         .map(|i| {
             let bit = (k >> i & 1) as i8;
             match vartype {
-                Vartype::Binary => bit,
                 Vartype::Spin => 2 * bit - 1,
+                // Binary, and any vartype added later counts from 0.
+                _ => bit,
             }
         })
         .collect()
