@@ -30,6 +30,15 @@ pub enum Level {
     Neon,
 }
 
+impl std::str::FromStr for Level {
+    type Err = Error;
+
+    /// As [`Level::parse`].
+    fn from_str(name: &str) -> Result<Level, Error> {
+        Level::parse(name)
+    }
+}
+
 impl Level {
     /// Lower-case name, as accepted by `NOVACRON_SIMD`.
     pub fn name(self) -> &'static str {

@@ -122,14 +122,17 @@ impl Kernels {
     }
 
     /// Kernels at the level named by `NOVACRON_SIMD` if it is set, valid and
-    /// supported, else at [`Level::best`].
+    /// supported, else at [`Level::best`]. Decided once per process (the
+    /// free functions call this on every call, so reading the environment
+    /// each time would cost more than a small kernel).
     pub fn best() -> Kernels {
-        match Kernels::from_env() {
+        static BEST: std::sync::OnceLock<Kernels> = std::sync::OnceLock::new();
+        *BEST.get_or_init(|| match Kernels::from_env() {
             Ok(Some(k)) => k,
             _ => Kernels {
                 level: Level::best(),
             },
-        }
+        })
     }
 
     /// Kernels at the level named by `NOVACRON_SIMD`, `None` when unset.

@@ -99,3 +99,18 @@ fn unsupported_and_unknown_levels_are_errors() {
     let msg = Error::UnsupportedLevel { level: Level::Neon }.to_string();
     assert!(msg.contains("Level::available()"), "{msg}");
 }
+
+#[test]
+fn levels_parse_from_their_names_and_unknown_names_are_errors() {
+    use novacron_simd_kernels::{Error, Level};
+    for level in [Level::Portable, Level::Avx2, Level::Avx512, Level::Neon] {
+        assert_eq!(level.name().parse::<Level>(), Ok(level));
+        assert_eq!(level.name().to_uppercase().parse::<Level>(), Ok(level));
+    }
+    assert_eq!(
+        "sse9".parse::<Level>(),
+        Err(Error::UnknownLevel {
+            name: "sse9".into()
+        })
+    );
+}
