@@ -74,6 +74,8 @@ pub enum Error {
     Io(String),
     /// `DATABASE_URL` is not a `postgres://` or `postgresql://` URL.
     BadUrl(String),
+    /// No `pgbouncer` binary was found.
+    PgbouncerNotFound,
 }
 
 impl fmt::Display for Error {
@@ -96,6 +98,11 @@ impl fmt::Display for Error {
                 "the throwaway PostgreSQL server did not accept connections within 60 s; its log says:\n{log}"
             ),
             Error::Io(e) => write!(f, "cannot prepare the server's temporary directory: {e}"),
+            Error::PgbouncerNotFound => write!(
+                f,
+                "no pgbouncer binary in /usr/sbin, /usr/bin or /usr/local/bin; \
+                 install it (Debian: `apt-get install pgbouncer`)"
+            ),
             Error::BadUrl(url) => write!(
                 f,
                 "DATABASE_URL `{url}` is not a postgres:// URL; set it like postgres://user:pass@host:5432/db"
@@ -239,7 +246,8 @@ struct Server {
     dir: PathBuf,
     port: u16,
     bindir: PathBuf,
-    postmaster: Mutex<Child>,
+    run_as: Option<(u32, u32)>,
+    postmaster: Mutex<Option<Child>>,
     watchdog: Mutex<Option<Child>>,
 }
 
@@ -261,6 +269,10 @@ impl Server {
         format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
     }
 
+    fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
     fn start() -> Result<Server, Error> {
         let bindir = find_bindir().ok_or(Error::BinariesNotFound)?;
         let run_as = if running_as_root() {
@@ -269,17 +281,10 @@ impl Server {
             None
         };
         let dir = make_temp_dir(run_as)?;
-        let data = dir.join("data");
-        let as_user = |cmd: &mut Command| {
-            if let Some((uid, gid)) = run_as {
-                cmd.uid(uid).gid(gid);
-            }
-        };
-
         let mut initdb = Command::new(bindir.join("initdb"));
         initdb
             .arg("-D")
-            .arg(&data)
+            .arg(dir.join("data"))
             .args([
                 "-U",
                 "postgres",
@@ -291,7 +296,7 @@ impl Server {
                 "--no-sync",
             ])
             .stdin(Stdio::null());
-        as_user(&mut initdb);
+        as_user(&mut initdb, run_as);
         let out = initdb.output().map_err(|e| Error::Command {
             what: "initdb".into(),
             detail: e.to_string(),
@@ -310,65 +315,75 @@ impl Server {
                 detail: String::from_utf8_lossy(&out.stderr).into_owned(),
             });
         }
-
+        let watchdog = spawn_watchdog(&dir);
+        let mut server = Server {
+            dir,
+            port: 0,
+            bindir,
+            run_as,
+            postmaster: Mutex::new(None),
+            watchdog: Mutex::new(watchdog),
+        };
         // A free port can be taken between probing and binding; try a few.
+        // (On failure `server` is dropped, which removes the directory.)
         let mut last_err = None;
         for _ in 0..3 {
-            let port = free_port().map_err(|e| Error::Io(e.to_string()))?;
-            let log_path = dir.join("server.log");
-            let log = fs::File::create(&log_path).map_err(|e| Error::Io(e.to_string()))?;
-            if let Some((uid, gid)) = run_as {
-                let _ = std::os::unix::fs::chown(&log_path, Some(uid), Some(gid));
-            }
-            let log_err = log.try_clone().map_err(|e| Error::Io(e.to_string()))?;
-            let mut postgres = Command::new(bindir.join("postgres"));
-            postgres
-                .arg("-D")
-                .arg(&data)
-                .args(["-p", &port.to_string(), "-k"])
-                .arg(&dir)
-                .args([
-                    "-c",
-                    "listen_addresses=127.0.0.1",
-                    "-c",
-                    "fsync=off",
-                    "-c",
-                    "synchronous_commit=off",
-                    "-c",
-                    "full_page_writes=off",
-                    "-c",
-                    "max_connections=200",
-                    // Tests count the statements a call sends by asking the
-                    // server (`CREATE EXTENSION pg_stat_statements`).
-                    "-c",
-                    "shared_preload_libraries=pg_stat_statements",
-                ])
-                .stdin(Stdio::null())
-                .stdout(log)
-                .stderr(log_err);
-            as_user(&mut postgres);
-            let child = postgres.spawn().map_err(|e| Error::Command {
-                what: "postgres".into(),
-                detail: e.to_string(),
-            })?;
-            let watchdog = spawn_watchdog(child.id(), &dir);
-            let server = Server {
-                dir: dir.clone(),
-                port,
-                bindir: bindir.clone(),
-                postmaster: Mutex::new(child),
-                watchdog: Mutex::new(watchdog),
-            };
-            match server.wait_ready() {
+            server.port = free_port().map_err(|e| Error::Io(e.to_string()))?;
+            match server.spawn_postmaster().and_then(|()| server.wait_ready()) {
                 Ok(()) => return Ok(server),
                 Err(e) => {
-                    server.stop_postmaster();
+                    server.stop_postmaster(Shutdown::Immediate);
                     last_err = Some(e);
                 }
             }
         }
-        let _ = fs::remove_dir_all(&dir);
         Err(last_err.unwrap_or_else(|| Error::StartTimeout { log: String::new() }))
+    }
+
+    /// Starts `postgres` on the data directory and port of this server.
+    fn spawn_postmaster(&self) -> Result<(), Error> {
+        let log_path = self.dir.join("server.log");
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .map_err(|e| Error::Io(e.to_string()))?;
+        if let Some((uid, gid)) = self.run_as {
+            let _ = std::os::unix::fs::chown(&log_path, Some(uid), Some(gid));
+        }
+        let log_err = log.try_clone().map_err(|e| Error::Io(e.to_string()))?;
+        let mut postgres = Command::new(self.bindir.join("postgres"));
+        postgres
+            .arg("-D")
+            .arg(self.data())
+            .args(["-p", &self.port.to_string(), "-k"])
+            .arg(&self.dir)
+            .args([
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=300",
+                // Tests count the statements a call sends by asking the
+                // server (`CREATE EXTENSION pg_stat_statements`).
+                "-c",
+                "shared_preload_libraries=pg_stat_statements",
+            ])
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err);
+        as_user(&mut postgres, self.run_as);
+        let child = postgres.spawn().map_err(|e| Error::Command {
+            what: "postgres".into(),
+            detail: e.to_string(),
+        })?;
+        *self.postmaster.lock().unwrap_or_else(|e| e.into_inner()) = Some(child);
+        Ok(())
     }
 
     fn wait_ready(&self) -> Result<(), Error> {
@@ -386,10 +401,8 @@ impl Server {
                 .postmaster
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .try_wait()
-                .ok()
-                .flatten()
-                .is_some();
+                .as_mut()
+                .is_none_or(|child| child.try_wait().ok().flatten().is_some());
             if exited || Instant::now() > deadline {
                 let mut log = String::new();
                 let _ = fs::File::open(self.dir.join("server.log"))
@@ -400,29 +413,48 @@ impl Server {
         }
     }
 
-    fn stop_postmaster(&self) {
-        let mut child = self.postmaster.lock().unwrap_or_else(|e| e.into_inner());
+    /// Stops the postmaster and waits for it to exit; `false` if it had to
+    /// be killed.
+    fn stop_postmaster(&self, how: Shutdown) -> bool {
+        let mut slot = self.postmaster.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(mut child) = slot.take() else {
+            return true;
+        };
         // SIGQUIT is PostgreSQL's immediate shutdown: children exit at once and
-        // nothing needs to be flushed for a throwaway cluster.
+        // nothing needs to be flushed for a throwaway cluster. SIGINT is the
+        // fast shutdown of `pg_ctl stop -m fast`: sessions are terminated
+        // with an error message, then a checkpoint is written.
+        let signal = match how {
+            Shutdown::Immediate => "-QUIT",
+            Shutdown::Fast => "-INT",
+        };
         let _ = Command::new("kill")
-            .args(["-QUIT", &child.id().to_string()])
+            .args([signal, &child.id().to_string()])
             .stderr(Stdio::null())
             .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
-                return;
+                return true;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
         let _ = child.kill();
         let _ = child.wait();
+        false
     }
+}
+
+/// How a server is stopped.
+#[derive(Debug, Clone, Copy)]
+enum Shutdown {
+    Immediate,
+    Fast,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        self.stop_postmaster();
+        self.stop_postmaster(Shutdown::Immediate);
         if let Some(mut w) = self
             .watchdog
             .lock()
@@ -436,14 +468,242 @@ impl Drop for Server {
     }
 }
 
+/// A PostgreSQL server of the calling test's own, which the test may stop
+/// and start again — for testing what a client does across a restart.
+///
+/// Unlike [`TestDb`], nothing is shared: each value is its own cluster
+/// (about 1.5 s of `initdb`), on its own port, removed when dropped.
+///
+/// ```no_run
+/// let server = novacron_testkit::PgServer::start()?;
+/// let url = server.url("postgres");
+/// server.restart()?; // `pg_ctl restart -m fast`: sessions end, the port comes back
+/// assert_eq!(server.psql("postgres", "SELECT 1")?, "1");
+/// # Ok::<(), novacron_testkit::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct PgServer {
+    server: Server,
+}
+
+impl PgServer {
+    /// Initializes and starts a private server.
+    ///
+    /// # Errors
+    ///
+    /// As [`TestDb::new`]: missing binaries or a server that would not start.
+    pub fn start() -> Result<PgServer, Error> {
+        // Always local, even when DATABASE_URL names a server: that one is
+        // not ours to restart.
+        Ok(PgServer {
+            server: Server::start()?,
+        })
+    }
+
+    /// The connection URL of database `db` on this server, over TCP.
+    pub fn url(&self, db: &str) -> String {
+        self.server.url(db)
+    }
+
+    /// The TCP port the server listens on (the same across restarts).
+    pub fn port(&self) -> u16 {
+        self.server.port
+    }
+
+    /// Runs SQL in database `db` with `psql`, like [`TestDb::psql`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Command`] with psql's message when the SQL fails.
+    pub fn psql(&self, db: &str, sql: &str) -> Result<String, Error> {
+        run_psql(&self.server.bindir.join("psql"), &self.server.url(db), sql)
+    }
+
+    /// Fast shutdown (`pg_ctl stop -m fast`): open sessions are terminated
+    /// with an error, the server exits and stops listening.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Command`] when the server had to be killed.
+    pub fn stop(&self) -> Result<(), Error> {
+        if self.server.stop_postmaster(Shutdown::Fast) {
+            Ok(())
+        } else {
+            Err(Error::Command {
+                what: "postgres fast shutdown".into(),
+                detail: "the server did not exit within 30 s and was killed".into(),
+            })
+        }
+    }
+
+    /// Starts the stopped server again on the same port and data, and
+    /// waits until it answers queries.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::StartTimeout`] with the server log when it does not come back.
+    pub fn start_again(&self) -> Result<(), Error> {
+        self.server.spawn_postmaster()?;
+        self.server.wait_ready()
+    }
+
+    /// [`stop`](Self::stop) then [`start_again`](Self::start_again): what
+    /// `pg_ctl restart -m fast` does.
+    ///
+    /// # Errors
+    ///
+    /// As those two.
+    pub fn restart(&self) -> Result<(), Error> {
+        self.stop()?;
+        self.start_again()
+    }
+}
+
+/// A PgBouncer in front of a server, started from Debian's `pgbouncer`
+/// binary with trust authentication on a free loopback port; stopped and
+/// removed when dropped.
+#[derive(Debug)]
+pub struct Pgbouncer {
+    dir: PathBuf,
+    port: u16,
+    child: Mutex<Child>,
+}
+
+/// PgBouncer's pooling mode (`pool_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PoolMode {
+    /// A server connection per client connection.
+    Session,
+    /// A server connection per transaction: named prepared statements do
+    /// not survive between transactions (before PgBouncer 1.21).
+    Transaction,
+}
+
+impl Pgbouncer {
+    /// Starts PgBouncer for every database of the server listening on
+    /// 127.0.0.1:`upstream_port`, with at most `server_pool_size` server
+    /// connections per database and user.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::PgbouncerNotFound`] when the binary is missing (install
+    /// Debian's `pgbouncer`); [`Error::StartTimeout`] with its log when it
+    /// does not accept connections.
+    pub fn start(
+        upstream_port: u16,
+        mode: PoolMode,
+        server_pool_size: u32,
+    ) -> Result<Pgbouncer, Error> {
+        let binary = [
+            "/usr/sbin/pgbouncer",
+            "/usr/bin/pgbouncer",
+            "/usr/local/bin/pgbouncer",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .ok_or(Error::PgbouncerNotFound)?;
+        // PgBouncer refuses to run as root, like PostgreSQL.
+        let run_as = if running_as_root() {
+            Some(postgres_ids().ok_or(Error::NoPostgresUser)?)
+        } else {
+            None
+        };
+        let dir = make_temp_dir(run_as)?;
+        let io = |e: std::io::Error| Error::Io(e.to_string());
+        let mut last_err = None;
+        for _ in 0..3 {
+            let port = free_port().map_err(io)?;
+            let ini = format!(
+                "[databases]\n* = host=127.0.0.1 port={upstream_port}\n\
+                 [pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
+                 auth_type = trust\nauth_file = {dir}/userlist.txt\npool_mode = {mode}\n\
+                 default_pool_size = {server_pool_size}\nmax_client_conn = 5000\n\
+                 ignore_startup_parameters = extra_float_digits,options\n\
+                 logfile = {dir}/pgbouncer.log\nadmin_users = postgres\n",
+                dir = dir.display(),
+                mode = match mode {
+                    PoolMode::Session => "session",
+                    PoolMode::Transaction => "transaction",
+                },
+            );
+            fs::write(dir.join("pgbouncer.ini"), ini).map_err(io)?;
+            fs::write(dir.join("userlist.txt"), "\"postgres\" \"\"\n").map_err(io)?;
+            let mut cmd = Command::new(&binary);
+            cmd.arg(dir.join("pgbouncer.ini"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            as_user(&mut cmd, run_as);
+            let mut child = cmd.spawn().map_err(|e| Error::Command {
+                what: binary.display().to_string(),
+                detail: e.to_string(),
+            })?;
+            let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let ready = loop {
+                if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+                    break true;
+                }
+                if child.try_wait().ok().flatten().is_some() || Instant::now() > deadline {
+                    break false;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            if ready {
+                return Ok(Pgbouncer {
+                    dir,
+                    port,
+                    child: Mutex::new(child),
+                });
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            let mut log = String::new();
+            let _ = fs::File::open(dir.join("pgbouncer.log"))
+                .and_then(|mut f| f.read_to_string(&mut log));
+            last_err = Some(Error::StartTimeout { log });
+        }
+        let _ = fs::remove_dir_all(&dir);
+        Err(last_err.unwrap_or_else(|| Error::StartTimeout { log: String::new() }))
+    }
+
+    /// The URL of database `db` through this PgBouncer.
+    pub fn url(&self, db: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+    }
+
+    /// The port PgBouncer listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+impl Drop for Pgbouncer {
+    fn drop(&mut self) {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn as_user(cmd: &mut Command, run_as: Option<(u32, u32)>) {
+    if let Some((uid, gid)) = run_as {
+        cmd.uid(uid).gid(gid);
+    }
+}
+
 /// Starts a shell that stops the server and removes its directory if this
-/// process dies without running destructors (SIGKILL, abort).
-fn spawn_watchdog(postmaster_pid: u32, dir: &Path) -> Option<Child> {
+/// process dies without running destructors (SIGKILL, abort). The server's
+/// pid is read from its pid file, so a restarted postmaster is covered too.
+fn spawn_watchdog(dir: &Path) -> Option<Child> {
     let script = format!(
         "while kill -0 {parent} 2>/dev/null; do sleep 1; done; \
-         kill -QUIT {pg} 2>/dev/null; sleep 2; rm -rf '{dir}'",
+         pid=$(head -n 1 '{dir}/data/postmaster.pid' 2>/dev/null); \
+         [ -n \"$pid\" ] && kill -QUIT \"$pid\" 2>/dev/null; sleep 2; rm -rf '{dir}'",
         parent = std::process::id(),
-        pg = postmaster_pid,
         dir = dir.display()
     );
     Command::new("sh")
