@@ -92,11 +92,20 @@ impl Connection {
         })
     }
 
-    /// Notes a failed call: a closed connection or one whose failure was not
-    /// the server's answer is not reused.
+    /// Notes a failed call: a closed connection, a failure that was not the
+    /// server's answer, or the server saying the session ends (SQLSTATE
+    /// classes 57P "operator intervention" and 08 "connection exception") is
+    /// not reused — the client may not have seen the socket close yet.
     fn track<T>(&self, result: Result<T, tokio_postgres::Error>) -> Result<T, Error> {
         result.map_err(|e| {
-            if e.is_closed() || e.as_db_error().is_none() || self.client().is_closed() {
+            let session_ends = e
+                .code()
+                .is_some_and(|c| c.code().starts_with("57P") || c.code().starts_with("08"));
+            if session_ends
+                || e.is_closed()
+                || e.as_db_error().is_none()
+                || self.client().is_closed()
+            {
                 self.mark_broken();
             }
             Error::from(e)

@@ -11,8 +11,14 @@ use proptest::prelude::*;
 const NOWHERE: &str = "postgres://nobody@127.0.0.1:1/none";
 
 fn field_of(config: Config) -> Option<&'static str> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-    match rt.block_on(Pool::connect(NOWHERE, config.connect_timeout(Duration::from_millis(200)))) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    match rt.block_on(Pool::connect(
+        NOWHERE,
+        config.connect_timeout(Duration::from_millis(200)),
+    )) {
         Err(Error::InvalidConfig { field, problem }) => {
             assert!(!problem.is_empty());
             Some(field)
@@ -24,10 +30,22 @@ fn field_of(config: Config) -> Option<&'static str> {
 #[test]
 fn contradictory_or_empty_sizes_are_refused() {
     assert_eq!(field_of(Config::default().max_size(0)), Some("max_size"));
-    assert_eq!(field_of(Config::default().min_size(10).max_size(5)), Some("min_size"));
-    assert_eq!(field_of(Config::default().max_size(usize::MAX)), Some("max_size"));
-    assert_eq!(field_of(Config::default().initial_size(Some(500))), Some("initial_size"));
-    assert_eq!(field_of(Config::default().initial_size(Some(0))), Some("initial_size"));
+    assert_eq!(
+        field_of(Config::default().min_size(10).max_size(5)),
+        Some("min_size")
+    );
+    assert_eq!(
+        field_of(Config::default().max_size(usize::MAX)),
+        Some("max_size")
+    );
+    assert_eq!(
+        field_of(Config::default().initial_size(Some(500))),
+        Some("initial_size")
+    );
+    assert_eq!(
+        field_of(Config::default().initial_size(Some(0))),
+        Some("initial_size")
+    );
     assert_eq!(field_of(Config::default().min_idle(101)), Some("min_idle"));
     assert_eq!(
         field_of(Config::default().max_concurrent_connects(0)),
@@ -41,9 +59,18 @@ fn contradictory_or_empty_sizes_are_refused() {
 
 #[test]
 fn zero_and_absurd_timeouts_are_refused() {
-    assert_eq!(field_of(Config::default().acquire_timeout(Duration::ZERO)), Some("acquire_timeout"));
-    assert_eq!(field_of(Config::default().ping_timeout(Duration::ZERO)), Some("ping_timeout"));
-    assert_eq!(field_of(Config::default().max_lifetime(Duration::MAX)), Some("max_lifetime"));
+    assert_eq!(
+        field_of(Config::default().acquire_timeout(Duration::ZERO)),
+        Some("acquire_timeout")
+    );
+    assert_eq!(
+        field_of(Config::default().ping_timeout(Duration::ZERO)),
+        Some("ping_timeout")
+    );
+    assert_eq!(
+        field_of(Config::default().max_lifetime(Duration::MAX)),
+        Some("max_lifetime")
+    );
     assert_eq!(
         field_of(Config::default().idle_timeout(Duration::from_secs(86_401))),
         Some("idle_timeout")
@@ -67,7 +94,10 @@ fn jitter_outside_zero_one_is_refused() {
             "{jitter}"
         );
     }
-    assert_eq!(Config::default().lifetime_jitter(0.0).validate().ok(), Some(()));
+    assert_eq!(
+        Config::default().lifetime_jitter(0.0).validate().ok(),
+        Some(())
+    );
 }
 
 #[test]
@@ -83,20 +113,33 @@ fn policy_parameters_are_checked() {
 
 #[test]
 fn bad_connection_strings_are_typed_errors() {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let result = rt.block_on(Pool::connect("postgres://[::1", Config::default()));
-    assert!(matches!(result, Err(Error::BadConnectionString(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(Error::BadConnectionString(_))),
+        "{result:?}"
+    );
 }
 
 #[test]
 fn unreachable_server_fails_within_the_connect_timeout_naming_the_cause() {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let started = std::time::Instant::now();
     let result = rt.block_on(Pool::connect(
         NOWHERE,
         Config::default().connect_timeout(Duration::from_millis(500)),
     ));
-    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
     match result {
         Err(Error::Connect { target, cause, .. }) => {
             assert!(target.contains("127.0.0.1:1"), "{target}");

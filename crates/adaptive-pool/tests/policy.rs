@@ -12,7 +12,11 @@ const TICK: Duration = Duration::from_millis(500);
 /// more per doubling below the peak, 7 % less per doubling above it.
 fn throughput(size: usize, peak: usize, peak_ops: f64) -> f64 {
     let octaves = (size.max(1) as f64 / peak as f64).log2();
-    let loss = if octaves < 0.0 { -0.09 * octaves } else { 0.07 * octaves };
+    let loss = if octaves < 0.0 {
+        -0.09 * octaves
+    } else {
+        0.07 * octaves
+    };
     peak_ops * (1.0 - loss).max(0.2)
 }
 
@@ -78,7 +82,10 @@ fn a_step_that_does_not_raise_throughput_is_reverted() {
     };
     let grow = controller.step(&flat(8)).expect("waiters grow the pool");
     assert!(grow.to > 8);
-    assert!(controller.step(&flat(grow.to)).is_none(), "one interval to settle");
+    assert!(
+        controller.step(&flat(grow.to)).is_none(),
+        "one interval to settle"
+    );
     let revert = controller.step(&flat(grow.to)).expect("reverted");
     assert_eq!(revert.to, 8);
     assert!(matches!(revert.reason, Reason::Reverted { .. }));
@@ -103,7 +110,10 @@ fn throughput_policy_shrinks_only_after_sustained_idle() {
     };
     let ticks_needed = (shrink_after.as_secs_f64() / TICK.as_secs_f64()).ceil() as usize;
     for _ in 0..ticks_needed - 1 {
-        assert!(controller.step(&idle(50)).is_none(), "no shrink before the delay");
+        assert!(
+            controller.step(&idle(50)).is_none(),
+            "no shrink before the delay"
+        );
     }
     let shrink = controller.step(&idle(50)).expect("shrinks after the delay");
     assert_eq!(shrink.from, 50);
@@ -135,15 +145,24 @@ fn report_policy_grows_by_half_above_eighty_percent_and_shrinks_after_five_minut
     assert_eq!(grow.to, 30);
     assert!(controller.step(&at(30, 20.0)).is_none(), "67 % holds");
     for _ in 0..29 {
-        assert!(controller.step(&at(30, 3.0)).is_none(), "10 % for under 5 min holds");
+        assert!(
+            controller.step(&at(30, 3.0)).is_none(),
+            "10 % for under 5 min holds"
+        );
     }
-    let shrink = controller.step(&at(30, 3.0)).expect("5 minutes under 30 % shrinks");
+    let shrink = controller
+        .step(&at(30, 3.0))
+        .expect("5 minutes under 30 % shrinks");
     assert_eq!(shrink.to, 24);
 }
 
 #[test]
 fn sizes_stay_within_bounds_on_extreme_samples() {
-    for policy in [ScalingPolicy::default(), ScalingPolicy::seed_report(), ScalingPolicy::Static] {
+    for policy in [
+        ScalingPolicy::default(),
+        ScalingPolicy::seed_report(),
+        ScalingPolicy::Static,
+    ] {
         let mut controller = Controller::new(policy, 3, 7, 5);
         for sample in [
             Sample::default(),
@@ -160,7 +179,11 @@ fn sizes_stay_within_bounds_on_extreme_samples() {
         ] {
             for _ in 0..50 {
                 controller.step(&sample);
-                assert!((3..=7).contains(&controller.size()), "{}", controller.size());
+                assert!(
+                    (3..=7).contains(&controller.size()),
+                    "{}",
+                    controller.size()
+                );
             }
         }
     }

@@ -112,3 +112,6 @@ pub use model::{
     MetricSample, MetricsSource, NewAlert, NewVm, ScoreSample, Severity, TimestampMs, now_ms,
 };
 pub use repo::{Backend, ConnectOptions, DashboardRepository, MAX_PAGE_SIZE};
+#[cfg(feature = "postgres")]
+pub use sql::POSTGRES_DASHBOARD_SQL;
+pub use sql::{POSTGRES_DASHBOARD_PARAMS, Param};

@@ -238,3 +238,74 @@ pub(crate) const SQLITE_EXPLAIN: &str = concat!(
     lite_scores!(),
     lite_page!()
 );
+
+/// One bind parameter of a public statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param {
+    /// Its placeholder number (`$1` is 1).
+    pub index: usize,
+    /// A short name.
+    pub name: &'static str,
+    /// The PostgreSQL type to bind it as.
+    pub pg_type: &'static str,
+    /// What to pass.
+    pub meaning: &'static str,
+}
+
+/// The PostgreSQL dashboard statement that
+/// [`DashboardRepository::dashboard`](crate::DashboardRepository::dashboard)
+/// runs (with [`MetricsSource::History`](crate::MetricsSource::History)), for
+/// running it through another driver or pool; bind it as
+/// [`POSTGRES_DASHBOARD_PARAMS`] describes. Its columns, in order: VM id,
+/// name, status, cpu_cores, memory_mib, created_at_ms; the latest sample's
+/// ts_ms, cpu, memory, disk, net_rx, net_tx, performance_score (NULL without
+/// one); active alert count, max severity, alert types joined by U+001F;
+/// the latest score's calculated_at_ms, overall, efficiency, reliability.
+#[cfg(feature = "postgres")]
+pub const POSTGRES_DASHBOARD_SQL: &str = POSTGRES.dashboard;
+
+/// The bind parameters of [`POSTGRES_DASHBOARD_SQL`], in placeholder order.
+pub const POSTGRES_DASHBOARD_PARAMS: [Param; 7] = [
+    Param {
+        index: 1,
+        name: "organization_id",
+        pg_type: "int8",
+        meaning: "the organization whose VMs are listed",
+    },
+    Param {
+        index: 2,
+        name: "status",
+        pg_type: "text",
+        meaning: "only VMs with this status, or NULL for all",
+    },
+    Param {
+        index: 3,
+        name: "after_name",
+        pg_type: "text",
+        meaning: "keyset: the previous page's last VM name, '' for the first page",
+    },
+    Param {
+        index: 4,
+        name: "after_id",
+        pg_type: "int8",
+        meaning: "keyset: the previous page's last VM id, i64::MIN for the first page",
+    },
+    Param {
+        index: 5,
+        name: "metrics_since_ms",
+        pg_type: "int8",
+        meaning: "oldest sample time shown (ms since the epoch); older samples count as none",
+    },
+    Param {
+        index: 6,
+        name: "scores_since_ms",
+        pg_type: "int8",
+        meaning: "oldest score time shown (ms since the epoch)",
+    },
+    Param {
+        index: 7,
+        name: "limit",
+        pg_type: "int8",
+        meaning: "rows to return (the repository asks for page size + 1 to know if a next page exists)",
+    },
+];
