@@ -546,11 +546,76 @@ fn stage_dashboard(fleet: &Fleet, url: &str) -> String {
                 r.alert_types.join(",")
             );
         }
+        let backend = repo.backend();
         repo.close().await;
+        if backend == novacron_dashboard_query::Backend::Postgres {
+            let _ = writeln!(out, "{}", pool_readers(url, org, now).await);
+        }
         Ok(())
     });
     if let Err(e) = result {
         let _ = writeln!(out, "dashboard stage failed: {e}");
     }
     out
+}
+
+/// 200 concurrent dashboard readers for one second through
+/// `novacron-adaptive-pool` (the dashboard statement and its bindings come
+/// from dashboard-query's public API), then the pool's `Stats`.
+async fn pool_readers(url: &str, org: i64, now_ms: i64) -> String {
+    use novacron_adaptive_pool::{Config, Pool};
+    use novacron_dashboard_query::{MAX_PAGE_SIZE, POSTGRES_DASHBOARD_SQL};
+
+    let pool = match Pool::connect(url, Config::default().min_size(2).max_size(50)).await {
+        Ok(pool) => pool,
+        Err(e) => return format!("adaptive pool: {e}"),
+    };
+    let deadline = Instant::now() + std::time::Duration::from_secs(1);
+    let readers: Vec<_> = (0..200)
+        .map(|_| {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                let (status, after_name, after_id) = (None::<String>, String::new(), i64::MIN);
+                let since = now_ms - 3_600_000;
+                let limit = MAX_PAGE_SIZE as i64;
+                let mut pages = 0u64;
+                while Instant::now() < deadline {
+                    let Ok(conn) = pool.get().await else { break };
+                    let params: [&(dyn novacron_adaptive_pool::tokio_postgres::types::ToSql + Sync);
+                        7] = [
+                        &org,
+                        &status,
+                        &after_name,
+                        &after_id,
+                        &since,
+                        &since,
+                        &limit,
+                    ];
+                    if conn.query(POSTGRES_DASHBOARD_SQL, &params).await.is_ok() {
+                        pages += 1;
+                    }
+                }
+                pages
+            })
+        })
+        .collect();
+    let mut pages = 0;
+    for r in readers {
+        pages += r.await.unwrap_or(0);
+    }
+    let s = pool.stats();
+    pool.close(std::time::Duration::from_secs(1)).await;
+    format!(
+        "adaptive pool, 200 concurrent dashboard readers for 1 s: {pages} pages; size {} (open {}, resizes {}), \
+         created {}, wait count {}, wait p50/p99 {:.2}/{:.2} ms, timeouts {}, broken {}",
+        s.max_open,
+        s.open,
+        s.resizes,
+        s.created,
+        s.wait_count,
+        s.wait_p50.as_secs_f64() * 1e3,
+        s.wait_p99.as_secs_f64() * 1e3,
+        s.timeouts,
+        s.broken
+    )
 }

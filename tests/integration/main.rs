@@ -8,4 +8,5 @@ mod fleet;
 
 mod fleet_pipeline;
 mod gpu_smoke;
+mod pool_dashboard;
 mod workspace;

@@ -69,7 +69,7 @@ impl Connection {
     }
 
     fn counters(&self) -> &Counters {
-        &self.conn().counters_ref()
+        self.conn().counters_ref()
     }
 
     /// The underlying `tokio_postgres` client, for what this handle does not

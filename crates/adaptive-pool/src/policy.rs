@@ -408,7 +408,7 @@ impl Controller {
             return decision;
         }
         self.last_throughput = Some(throughput);
-        if queue < p.queue_threshold.min(0.05).max(1e-9)
+        if queue < p.queue_threshold.clamp(1e-9, 0.05)
             && s.utilization() < p.shrink_below
             && s.timeouts == 0
         {
