@@ -16,6 +16,8 @@
 mod dashboard_data;
 #[path = "common/fleet.rs"]
 mod fleet;
+#[path = "common/pools.rs"]
+mod pools;
 
 use std::time::Instant;
 
@@ -575,23 +577,19 @@ async fn pool_readers(url: &str, org: i64, now_ms: i64) -> String {
         .map(|_| {
             let pool = pool.clone();
             tokio::spawn(async move {
-                let (status, after_name, after_id) = (None::<String>, String::new(), i64::MIN);
-                let since = now_ms - 3_600_000;
-                let limit = MAX_PAGE_SIZE as i64;
+                let binds = pools::DashboardBinds::first_page(
+                    org,
+                    now_ms - 3_600_000,
+                    MAX_PAGE_SIZE as i64,
+                );
                 let mut pages = 0u64;
                 while Instant::now() < deadline {
                     let Ok(conn) = pool.get().await else { break };
-                    let params: [&(dyn novacron_adaptive_pool::tokio_postgres::types::ToSql + Sync);
-                        7] = [
-                        &org,
-                        &status,
-                        &after_name,
-                        &after_id,
-                        &since,
-                        &since,
-                        &limit,
-                    ];
-                    if conn.query(POSTGRES_DASHBOARD_SQL, &params).await.is_ok() {
+                    if conn
+                        .query(POSTGRES_DASHBOARD_SQL, &binds.params())
+                        .await
+                        .is_ok()
+                    {
                         pages += 1;
                     }
                 }

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use novacron_adaptive_pool as adaptive;
+use novacron_dashboard_query::POSTGRES_DASHBOARD_SQL;
 
 /// Which pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,6 +165,9 @@ impl AnyPool {
     /// Returns the acquire wait, or the error's kind and message.
     pub async fn run(&self, query: &Query, pick: u64) -> Result<Duration, (&'static str, String)> {
         let started = Instant::now();
+        let binds = dashboard_binds(query, pick);
+        let sql = query.simple_sql();
+        let failed = |e: &dyn std::fmt::Display| ("query", e.to_string());
         match self {
             AnyPool::Adaptive(pool) => {
                 let conn = pool
@@ -171,47 +175,39 @@ impl AnyPool {
                     .await
                     .map_err(|e| (acquire_kind(&e), e.to_string()))?;
                 let wait = started.elapsed();
-                match query.simple_sql() {
-                    Some(sql) => conn.simple_query(&sql).await.map(drop),
-                    None => {
-                        let (sql, org, since) = dashboard_args(query, pick);
-                        conn.query(sql, &params(&org, &since)).await.map(drop)
-                    }
+                match &sql {
+                    Some(sql) => conn.simple_query(sql).await.map(drop),
+                    None => conn
+                        .query(POSTGRES_DASHBOARD_SQL, &binds.params())
+                        .await
+                        .map(drop),
                 }
-                .map_err(|e| ("query", e.to_string()))?;
+                .map_err(|e| failed(&e))?;
                 Ok(wait)
             }
             AnyPool::Deadpool(pool) => {
                 let conn = pool.get().await.map_err(|e| ("acquire", e.to_string()))?;
                 let wait = started.elapsed();
-                match query.simple_sql() {
-                    Some(sql) => conn.simple_query(&sql).await.map(drop),
-                    None => {
-                        let (sql, org, since) = dashboard_args(query, pick);
-                        match conn.prepare_cached(sql).await {
-                            Ok(statement) => conn
-                                .query(&statement, &params(&org, &since))
-                                .await
-                                .map(drop),
-                            Err(e) => Err(e),
-                        }
-                    }
-                }
-                .map_err(|e| ("query", e.to_string()))?;
+                let statement = match sql {
+                    Some(_) => None,
+                    None => Some(
+                        conn.prepare_cached(POSTGRES_DASHBOARD_SQL)
+                            .await
+                            .map_err(|e| failed(&e))?,
+                    ),
+                };
+                on_client(&conn, sql.as_deref(), &binds, statement.as_ref())
+                    .await
+                    .map_err(|e| failed(&e))?;
                 Ok(wait)
             }
             AnyPool::Bb8(pool) => {
                 let conn = pool.get().await.map_err(|e| ("acquire", e.to_string()))?;
                 let wait = started.elapsed();
-                match query.simple_sql() {
-                    Some(sql) => conn.simple_query(&sql).await.map(drop),
-                    None => {
-                        // bb8-postgres has no statement cache: prepared per call.
-                        let (sql, org, since) = dashboard_args(query, pick);
-                        conn.query(sql, &params(&org, &since)).await.map(drop)
-                    }
-                }
-                .map_err(|e| ("query", e.to_string()))?;
+                // bb8-postgres has no statement cache: prepared per call.
+                on_client(&conn, sql.as_deref(), &binds, None)
+                    .await
+                    .map_err(|e| failed(&e))?;
                 Ok(wait)
             }
             AnyPool::Sqlx(pool) => {
@@ -220,27 +216,24 @@ impl AnyPool {
                     .await
                     .map_err(|e| ("acquire", e.to_string()))?;
                 let wait = started.elapsed();
-                match query.simple_sql() {
+                match sql {
                     Some(sql) => sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
                         .execute(&mut *conn)
                         .await
                         .map(drop),
-                    None => {
-                        let (sql, org, since) = dashboard_args(query, pick);
-                        sqlx::query(sql)
-                            .bind(org.0)
-                            .bind(None::<String>)
-                            .bind(String::new())
-                            .bind(i64::MIN)
-                            .bind(since.0)
-                            .bind(since.1)
-                            .bind(since.2)
-                            .execute(&mut *conn)
-                            .await
-                            .map(drop)
-                    }
+                    None => sqlx::query(POSTGRES_DASHBOARD_SQL)
+                        .bind(binds.org)
+                        .bind(binds.status.clone())
+                        .bind(binds.after_name.clone())
+                        .bind(binds.after_id)
+                        .bind(binds.since_ms)
+                        .bind(binds.since_ms)
+                        .bind(binds.limit)
+                        .execute(&mut *conn)
+                        .await
+                        .map(drop),
                 }
-                .map_err(|e| ("query", e.to_string()))?;
+                .map_err(|e| failed(&e))?;
                 Ok(wait)
             }
         }
@@ -293,37 +286,71 @@ fn acquire_kind(e: &adaptive::Error) -> &'static str {
     }
 }
 
-/// The dashboard statement and its bindings for the `pick`-th organization:
-/// the first page of all statuses, metrics and scores of the last hour.
-fn dashboard_args(query: &Query, pick: u64) -> (&'static str, (i64,), (i64, i64, i64)) {
+/// Runs `sql` over the simple-query protocol, or else the dashboard
+/// statement (`statement` when the pool cached it, prepared per call otherwise).
+async fn on_client(
+    client: &tokio_postgres::Client,
+    sql: Option<&str>,
+    binds: &DashboardBinds,
+    statement: Option<&tokio_postgres::Statement>,
+) -> Result<(), tokio_postgres::Error> {
+    match (sql, statement) {
+        (Some(sql), _) => client.simple_query(sql).await.map(drop),
+        (None, Some(statement)) => client.query(statement, &binds.params()).await.map(drop),
+        (None, None) => client
+            .query(POSTGRES_DASHBOARD_SQL, &binds.params())
+            .await
+            .map(drop),
+    }
+}
+
+/// The bindings of novacron-dashboard-query's `POSTGRES_DASHBOARD_SQL` for
+/// the first page of one organization (all statuses), samples and scores
+/// since `since_ms`, at most `limit` rows — in the order
+/// `POSTGRES_DASHBOARD_PARAMS` describes.
+#[derive(Debug, Clone)]
+pub struct DashboardBinds {
+    pub org: i64,
+    pub status: Option<String>,
+    pub after_name: String,
+    pub after_id: i64,
+    pub since_ms: i64,
+    pub limit: i64,
+}
+
+impl DashboardBinds {
+    pub fn first_page(org: i64, since_ms: i64, limit: i64) -> DashboardBinds {
+        DashboardBinds {
+            org,
+            status: None,
+            after_name: String::new(),
+            after_id: i64::MIN,
+            since_ms,
+            limit,
+        }
+    }
+
+    /// `$1` … `$7` (the same time bounds metrics and scores).
+    pub fn params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 7] {
+        [
+            &self.org,
+            &self.status,
+            &self.after_name,
+            &self.after_id,
+            &self.since_ms,
+            &self.since_ms,
+            &self.limit,
+        ]
+    }
+}
+
+/// The `pick`-th organization's first page, the last hour, 50 rows.
+fn dashboard_binds(query: &Query, pick: u64) -> DashboardBinds {
     let (org, now) = match query {
         Query::Dashboard { orgs, now_ms } if !orgs.is_empty() => {
             (orgs[(pick % orgs.len() as u64) as usize], *now_ms)
         }
         _ => (1, 0),
     };
-    let hour = 3_600_000;
-    (
-        novacron_dashboard_query::POSTGRES_DASHBOARD_SQL,
-        (org,),
-        (now - hour, now - hour, 51),
-    )
-}
-
-type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
-
-/// Bindings in the order `POSTGRES_DASHBOARD_PARAMS` describes.
-fn params<'a>(org: &'a (i64,), since: &'a (i64, i64, i64)) -> [Param<'a>; 7] {
-    const NO_STATUS: Option<&str> = None;
-    const FIRST_NAME: &str = "";
-    const FIRST_ID: i64 = i64::MIN;
-    [
-        &org.0,
-        &NO_STATUS,
-        &FIRST_NAME,
-        &FIRST_ID,
-        &since.0,
-        &since.1,
-        &since.2,
-    ]
+    DashboardBinds::first_page(org, now - 3_600_000, 51)
 }

@@ -5,6 +5,8 @@
 mod dashboard_data;
 #[path = "../../examples/common/fleet.rs"]
 mod fleet;
+#[path = "../../examples/common/pools.rs"]
+mod pools;
 
 mod fleet_pipeline;
 mod gpu_smoke;

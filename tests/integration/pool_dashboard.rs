@@ -49,24 +49,10 @@ fn the_public_dashboard_statement_through_the_pool_matches_the_repository() {
                 .dashboard(org, &q)
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
-            let hour = 3_600_000i64;
-            let (status, after_name, after_id) = (None::<String>, String::new(), i64::MIN);
-            let since = now - hour;
-            let limit = 501i64;
+            let binds = crate::pools::DashboardBinds::first_page(org, now - 3_600_000, 501);
             let conn = pool.get().await.unwrap_or_else(|e| panic!("{e}"));
             let rows = conn
-                .query(
-                    POSTGRES_DASHBOARD_SQL,
-                    &[
-                        &org,
-                        &status,
-                        &after_name,
-                        &after_id,
-                        &since,
-                        &since,
-                        &limit,
-                    ],
-                )
+                .query(POSTGRES_DASHBOARD_SQL, &binds.params())
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
             let ours: Vec<(i64, String, Option<f64>)> = rows

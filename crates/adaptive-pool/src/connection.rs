@@ -153,6 +153,25 @@ impl Connection {
         self.counters().reprepared.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Runs `run` with the cached statement for `sql`; when the server says
+    /// the statement is stale or gone, evicts it, prepares it again and
+    /// runs once more.
+    async fn with_statement<T, F, Fut>(&self, sql: &str, run: F) -> Result<T, Error>
+    where
+        F: Fn(Statement) -> Fut,
+        Fut: Future<Output = Result<T, tokio_postgres::Error>>,
+    {
+        let statement = self.prepare_cached(sql).await?;
+        match run(statement).await {
+            Err(e) if invalidates_statement(&e) => {
+                self.evict(sql);
+                let statement = self.prepare_cached(sql).await?;
+                self.track(run(statement).await)
+            }
+            other => self.track(other),
+        }
+    }
+
     /// Runs a statement and returns its rows.
     ///
     /// # Errors
@@ -163,24 +182,15 @@ impl Connection {
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, Error> {
+        let client = self.client();
         match self.mode {
             Mode::Transaction if params.is_empty() => {
-                self.track(self.client().query_typed(sql, &[]).await)
+                self.track(client.query_typed(sql, &[]).await)
             }
-            Mode::Transaction => {
-                self.in_own_transaction(async { self.client().query(sql, params).await })
-                    .await
-            }
+            Mode::Transaction => self.in_own_transaction(client.query(sql, params)).await,
             Mode::Session => {
-                let statement = self.prepare_cached(sql).await?;
-                match self.client().query(&statement, params).await {
-                    Err(e) if invalidates_statement(&e) => {
-                        self.evict(sql);
-                        let statement = self.prepare_cached(sql).await?;
-                        self.track(self.client().query(&statement, params).await)
-                    }
-                    other => self.track(other),
-                }
+                self.with_statement(sql, |st| async move { client.query(&st, params).await })
+                    .await
             }
         }
     }
@@ -192,15 +202,17 @@ impl Connection {
     /// As [`query`](Self::query), and [`Error::Query`] when the statement
     /// returns no row or several.
     pub async fn query_one(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row, Error> {
-        let mut rows = self.query(sql, params).await?;
-        if rows.len() == 1
-            && let Some(row) = rows.pop()
-        {
-            return Ok(row);
+        let client = self.client();
+        match self.mode {
+            Mode::Transaction if params.is_empty() => {
+                self.track(client.query_typed_one(sql, &[]).await)
+            }
+            Mode::Transaction => self.in_own_transaction(client.query_one(sql, params)).await,
+            Mode::Session => {
+                self.with_statement(sql, |st| async move { client.query_one(&st, params).await })
+                    .await
+            }
         }
-        // Ask the driver for its own error for a wrong row count.
-        let statement = self.prepare_cached(sql).await?;
-        self.track(self.client().query_one(&statement, params).await)
     }
 
     /// Runs a statement and returns the number of rows it changed.
@@ -209,21 +221,12 @@ impl Connection {
     ///
     /// As [`query`](Self::query).
     pub async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, Error> {
+        let client = self.client();
         match self.mode {
-            Mode::Transaction => {
-                self.in_own_transaction(async { self.client().execute(sql, params).await })
-                    .await
-            }
+            Mode::Transaction => self.in_own_transaction(client.execute(sql, params)).await,
             Mode::Session => {
-                let statement = self.prepare_cached(sql).await?;
-                match self.client().execute(&statement, params).await {
-                    Err(e) if invalidates_statement(&e) => {
-                        self.evict(sql);
-                        let statement = self.prepare_cached(sql).await?;
-                        self.track(self.client().execute(&statement, params).await)
-                    }
-                    other => self.track(other),
-                }
+                self.with_statement(sql, |st| async move { client.execute(&st, params).await })
+                    .await
             }
         }
     }

@@ -347,7 +347,7 @@ impl Controller {
             return self.resize(to, Reason::HighUtilization { utilization });
         }
         if utilization < p.shrink_below {
-            self.low_for += s.interval;
+            self.low_for = self.low_for.saturating_add(s.interval);
             if self.low_for >= p.shrink_after {
                 self.low_for = Duration::ZERO;
                 let to = ((self.size as f64 * p.shrink_factor).floor() as usize)
@@ -412,7 +412,7 @@ impl Controller {
             && s.utilization() < p.shrink_below
             && s.timeouts == 0
         {
-            self.low_for += s.interval;
+            self.low_for = self.low_for.saturating_add(s.interval);
             if self.low_for >= p.shrink_after {
                 self.low_for = Duration::ZERO;
                 let utilization = s.utilization();

@@ -337,7 +337,8 @@ impl Pool {
         if let Some(task) = inner.task.lock().unwrap_or_else(|e| e.into_inner()).take() {
             task.abort();
         }
-        let until = Instant::now() + deadline;
+        // A deadline too far to represent means "wait as long as it takes".
+        let until = Instant::now().checked_add(deadline);
         loop {
             let still_in_use = inner.counters.in_use.load(Ordering::Relaxed);
             if still_in_use == 0 {
@@ -346,7 +347,7 @@ impl Pool {
                     still_in_use,
                 };
             }
-            if Instant::now() >= until {
+            if until.is_some_and(|until| Instant::now() >= until) {
                 return CloseOutcome {
                     drained: false,
                     still_in_use,

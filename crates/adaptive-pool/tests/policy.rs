@@ -188,3 +188,53 @@ fn sizes_stay_within_bounds_on_extreme_samples() {
         }
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    /// Arbitrary samples, extreme durations and counts included, never
+    /// panic (no overflow in the idle clock) and never leave the bounds.
+    #[test]
+    fn any_sample_stream_keeps_the_size_within_bounds(
+        min in 0usize..50,
+        span in 0usize..200,
+        start in 0usize..400,
+        samples in proptest::collection::vec(
+            (
+                proptest::prop_oneof![proptest::strategy::Just(u64::MAX), 0u64..5_000_000_000],
+                proptest::prop_oneof![proptest::strategy::Just(u64::MAX), 0u64..100_000],
+                proptest::prop_oneof![proptest::strategy::Just(0u64), proptest::strategy::Just(u64::MAX), 0u64..100_000_000_000],
+                proptest::prop_oneof![
+                    proptest::strategy::Just(0usize),
+                    proptest::strategy::Just(usize::MAX),
+                    0usize..2000
+                ],
+                0u64..3,
+            ),
+            1..40,
+        ),
+        policy_idx in 0usize..3,
+    ) {
+        let policy = [ScalingPolicy::default(), ScalingPolicy::seed_report(), ScalingPolicy::Static][policy_idx].clone();
+        let max = min + span;
+        let mut controller = Controller::new(policy, min, max, start);
+        let (lo, hi) = controller.bounds();
+        for (interval_ns, ops, nanos, waiters, timeouts) in samples {
+            let sample = Sample {
+                // u64::MAX stands for the longest Duration there is.
+                interval: if interval_ns == u64::MAX { Duration::MAX } else { Duration::from_nanos(interval_ns) },
+                size: controller.size(),
+                acquired: ops,
+                completed: ops,
+                wait_total: Duration::from_nanos(nanos),
+                hold_total: Duration::from_nanos(nanos / 2),
+                waiters,
+                timeouts,
+            };
+            if let Some(d) = controller.step(&sample) {
+                proptest::prop_assert!(d.to != d.from);
+            }
+            proptest::prop_assert!((lo..=hi).contains(&controller.size()));
+        }
+    }
+}

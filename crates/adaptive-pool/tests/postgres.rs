@@ -58,6 +58,18 @@ async fn queries_run_and_the_server_limit_caps_the_size() {
         .unwrap();
     assert_eq!(row.get::<_, i64>(0), 42);
     assert_eq!(conn.execute("SELECT 1", &[]).await.unwrap(), 1);
+    let none = conn.query_one("SELECT 1 WHERE false", &[]).await;
+    assert!(
+        matches!(none, Err(Error::Query(_))),
+        "no row is an error: {none:?}"
+    );
+    let two = conn
+        .query_one("SELECT * FROM (VALUES (1), (2)) v", &[])
+        .await;
+    assert!(
+        matches!(two, Err(Error::Query(_))),
+        "two rows are an error: {two:?}"
+    );
     drop(conn);
     let limit = pool.server_limit().expect("read at start");
     let max_connections: usize = db.psql("SHOW max_connections").unwrap().parse().unwrap();
@@ -507,4 +519,18 @@ async fn a_restart_fails_only_in_flight_queries_and_recovers_without_a_connect_s
     );
     assert!(after.create_errors >= 1, "the outage was seen: {after:?}");
     drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_with_an_unrepresentable_deadline_waits_without_overflowing() {
+    let db = TestDb::new().unwrap_or_else(|e| panic!("{e}"));
+    let pool = Pool::connect(db.url(), static_config(2)).await.unwrap();
+    let held = pool.get().await.unwrap();
+    let giver = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        drop(held);
+    });
+    let outcome = pool.close(Duration::MAX).await;
+    assert!(outcome.drained, "{outcome:?}");
+    giver.await.unwrap();
 }
