@@ -129,6 +129,10 @@ pub struct VmSeries {
     pub net_rx: Vec<f64>,
     /// Network transmit rate, Mbit/s (heavy-tailed).
     pub net_tx: Vec<f64>,
+    /// Ground truth: whether sample `i` lies inside an injected incident
+    /// (CPU saturated, memory climbing, network ×3). Drawn from the VM's
+    /// stream before any sample, so it costs no extra draws.
+    pub incident: Vec<bool>,
 }
 
 /// The five metrics, in a fixed order.
@@ -366,6 +370,7 @@ fn simulate_series(rng: &mut FleetRng, vm: &Vm, timestamps: &[i64]) -> VmSeries 
         disk: Vec::with_capacity(n),
         net_rx: Vec::with_capacity(n),
         net_tx: Vec::with_capacity(n),
+        incident: Vec::new(),
     };
     let mut spike = 0.0f64;
     let mut mem_drift = 0.0f64;
@@ -403,6 +408,11 @@ fn simulate_series(rng: &mut FleetRng, vm: &Vm, timestamps: &[i64]) -> VmSeries 
         s.net_rx.push(rx.max(0.0));
         s.net_tx.push(tx.max(0.0));
     }
+    // A stopped VM reports zeros, whatever its incident windows said.
+    for flag in &mut incident[stop_at..] {
+        *flag = false;
+    }
+    s.incident = incident;
     s
 }
 

@@ -1,0 +1,893 @@
+//! One ONNX model on tract: load, concrete batch plans, validated runs.
+//!
+//! Loading parses and types the graph once to learn its inputs and outputs,
+//! then builds an optimized plan per *batch class* on first use (a fixed,
+//! small set such as 1, 8, 32, 128, 256): a request of `n` rows is split into
+//! pieces of at most the largest class and each piece is zero-padded up to
+//! the smallest class that holds it. A concrete batch is required for
+//! recurrent operators (tract 0.23 panics optimizing an LSTM/GRU with a
+//! symbolic batch and no initial states) and doubles GEMM speed at large
+//! batches. Every call into the engine runs under `catch_unwind`.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::io::Cursor;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
+use tract_onnx::prelude::{
+    Datum, Framework, InferenceFact, InferenceModel, InferenceModelExt, IntoTValue, IntoTensor, TDim, TValue, Tensor, TypedModel,
+    TypedSimplePlan, TypedSimpleState, tvec,
+};
+use tract_onnx::tract_core::model::IntoRunnable;
+use tract_onnx::tract_hir::infer::Factoid;
+use tract_onnx::tract_core::ops::konst::Const;
+
+use crate::budget::{Backpressure, Budget, Reservation};
+use crate::error::{Error, Result};
+
+/// Where a model's bytes come from.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum ModelSource {
+    /// A file, read again whenever a new batch plan is built (nothing kept in memory).
+    Path(PathBuf),
+    /// Bytes in memory, shared (the registry charges them to the budget).
+    Bytes(Arc<[u8]>),
+}
+
+impl fmt::Debug for ModelSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ModelSource::Path(p) => f.debug_tuple("Path").field(p).finish(),
+            ModelSource::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+        }
+    }
+}
+
+impl ModelSource {
+    /// A source reading `path`.
+    pub fn path(path: impl Into<PathBuf>) -> ModelSource {
+        ModelSource::Path(path.into())
+    }
+
+    /// A source holding `bytes`.
+    pub fn bytes(bytes: impl Into<Arc<[u8]>>) -> ModelSource {
+        ModelSource::Bytes(bytes.into())
+    }
+
+    /// Size of the serialized model, bytes (the weights dominate it).
+    pub fn len(&self) -> Result<u64> {
+        match self {
+            ModelSource::Bytes(b) => Ok(b.len() as u64),
+            ModelSource::Path(p) => std::fs::metadata(p)
+                .map(|m| m.len())
+                .map_err(|e| io_error(p, &e)),
+        }
+    }
+
+    /// Whether the source holds no bytes.
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Bytes this source keeps in memory.
+    pub fn resident_bytes(&self) -> u64 {
+        match self {
+            ModelSource::Bytes(b) => b.len() as u64,
+            ModelSource::Path(_) => 0,
+        }
+    }
+
+    fn read(&self) -> Result<std::borrow::Cow<'_, [u8]>> {
+        match self {
+            ModelSource::Bytes(b) => Ok(std::borrow::Cow::Borrowed(b)),
+            ModelSource::Path(p) => std::fs::read(p)
+                .map(std::borrow::Cow::Owned)
+                .map_err(|e| io_error(p, &e)),
+        }
+    }
+}
+
+fn io_error(path: &std::path::Path, e: &std::io::Error) -> Error {
+    Error::Io {
+        path: path.display().to_string(),
+        cause: e.to_string(),
+    }
+}
+
+/// The batch classes used unless configured: one plan each, built on first use.
+pub const DEFAULT_BATCH_CLASSES: [usize; 5] = [1, 8, 32, 128, 256];
+
+/// The largest batch class accepted (a plan's buffers grow with it).
+pub const MAX_BATCH_CLASS: usize = 65_536;
+
+/// How a model is loaded.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ModelOptions {
+    batch_classes: Vec<usize>,
+    load_peak_factor: f64,
+    warmup: bool,
+}
+
+impl Default for ModelOptions {
+    /// Batch classes [`DEFAULT_BATCH_CLASSES`]; a load reserves 3× the model
+    /// size (tract's measured peak: the weights are decoded, typed and
+    /// packed); warm-up on (one run of the batch-1 plan at load).
+    fn default() -> Self {
+        ModelOptions {
+            batch_classes: DEFAULT_BATCH_CLASSES.to_vec(),
+            load_peak_factor: 3.0,
+            warmup: true,
+        }
+    }
+}
+
+impl ModelOptions {
+    /// The concrete batch sizes to plan for (sorted and deduplicated here).
+    /// A request larger than the largest is split.
+    pub fn batch_classes(mut self, classes: impl IntoIterator<Item = usize>) -> Self {
+        let mut v: Vec<usize> = classes.into_iter().collect();
+        v.sort_unstable();
+        v.dedup();
+        self.batch_classes = v;
+        self
+    }
+
+    /// Bytes reserved while a plan is built, as a multiple of the model's size.
+    pub fn load_peak_factor(mut self, factor: f64) -> Self {
+        self.load_peak_factor = factor;
+        self
+    }
+
+    /// Whether a load runs the first plan once on zeros.
+    pub fn warmup(mut self, on: bool) -> Self {
+        self.warmup = on;
+        self
+    }
+
+    /// The batch classes.
+    pub fn get_batch_classes(&self) -> &[usize] {
+        &self.batch_classes
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.batch_classes.is_empty()
+            || self.batch_classes[0] == 0
+            || self.batch_classes.last().is_some_and(|&c| c > MAX_BATCH_CLASS)
+        {
+            return Err(Error::InvalidConfig {
+                field: "batch_classes",
+                problem: format!(
+                    "{:?} must be non-empty sizes in 1..={MAX_BATCH_CLASS}, e.g. [1, 8, 32, 128, 256]",
+                    self.batch_classes
+                ),
+            });
+        }
+        if !(self.load_peak_factor.is_finite() && (1.0..=16.0).contains(&self.load_peak_factor)) {
+            return Err(Error::InvalidConfig {
+                field: "load_peak_factor",
+                problem: format!(
+                    "{} is outside [1, 16]; tract peaks near 3x the model size",
+                    self.load_peak_factor
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// One dimension of a declared input or output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Dim {
+    /// The batch dimension.
+    Batch,
+    /// A fixed size.
+    Fixed(usize),
+    /// A free size bound per call (e.g. a sequence length), by name.
+    Free(String),
+}
+
+impl fmt::Display for Dim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Dim::Batch => f.write_str("N"),
+            Dim::Fixed(n) => write!(f, "{n}"),
+            Dim::Free(s) => f.write_str(s),
+        }
+    }
+}
+
+/// A declared input or output: name and shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TensorSpec {
+    /// The graph's name for it.
+    pub name: String,
+    /// Its dimensions.
+    pub dims: Vec<Dim>,
+}
+
+impl TensorSpec {
+    /// Index of the batch dimension, if it has one.
+    pub fn batch_axis(&self) -> Option<usize> {
+        self.dims.iter().position(|d| *d == Dim::Batch)
+    }
+
+    fn shape_string(&self) -> String {
+        let d: Vec<String> = self.dims.iter().map(ToString::to_string).collect();
+        format!("[{}]", d.join(", "))
+    }
+}
+
+struct Plan {
+    plan: Arc<TypedSimplePlan>,
+    states: Mutex<Vec<TypedSimpleState>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Names a dimension parameter must have to be taken as the batch.
+const BATCH_NAMES: [&str; 5] = ["N", "batch", "batch_size", "n", "B"];
+
+/// A loaded model: its specs and its plans. `Send + Sync`; share it in an `Arc`.
+pub struct Model {
+    name: String,
+    source: ModelSource,
+    options: ModelOptions,
+    budget: Budget,
+    inputs: Vec<TensorSpec>,
+    outputs: Vec<TensorSpec>,
+    /// The batch symbol's name, if the model has a batch dimension.
+    batch_symbol: Option<String>,
+    recurrent: bool,
+    has_free_dims: bool,
+    /// Output elements per batch row (free dimensions counted as 1), for admission.
+    output_elems_per_row: usize,
+    source_bytes: u64,
+    plans: Vec<OnceLock<Arc<Plan>>>,
+    build_lock: Mutex<()>,
+    resident: Mutex<Reservation>,
+    resident_bytes: AtomicU64,
+    seen_consts: Mutex<HashSet<usize>>,
+    plans_built: AtomicUsize,
+}
+
+impl fmt::Debug for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Model")
+            .field("name", &self.name)
+            .field("inputs", &self.inputs)
+            .field("outputs", &self.outputs)
+            .field("resident_bytes", &self.resident_bytes())
+            .finish()
+    }
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_string()
+    }
+}
+
+/// Runs `f`, turning a panic into [`Error::EnginePanic`].
+fn guarded<T>(model: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(p) => Err(Error::EnginePanic {
+            model: model.to_string(),
+            cause: panic_message(&*p),
+        }),
+    }
+}
+
+fn onnx() -> &'static tract_onnx::Onnx {
+    static ONNX: OnceLock<tract_onnx::Onnx> = OnceLock::new();
+    ONNX.get_or_init(tract_onnx::onnx)
+}
+
+const RECURRENT_OPS: [&str; 4] = ["LSTM", "GRU", "RNN", "Scan"];
+
+/// Parses the graph; returns it and whether it has recurrent operators.
+fn parse(name: &str, bytes: &[u8]) -> Result<(InferenceModel, bool)> {
+    guarded(name, || {
+        let model = onnx()
+            .model_for_read(&mut Cursor::new(bytes))
+            .map_err(|e| Error::Corrupt {
+                model: name.to_string(),
+                cause: format!("{e:#}"),
+            })?;
+        let mut recurrent = false;
+        for node in model.nodes() {
+            let op = node.op.name();
+            if let Some(inner) = op.strip_prefix("Unimplemented(") {
+                return Err(Error::UnsupportedOperator {
+                    model: name.to_string(),
+                    op: inner.trim_end_matches(')').to_string(),
+                });
+            }
+            recurrent |= RECURRENT_OPS.iter().any(|r| op.contains(r));
+        }
+        Ok((model, recurrent))
+    })
+}
+
+/// Types the graph with the batch symbol (if any) pinned to `batch` on every input.
+fn typed(name: &str, mut model: InferenceModel, pin: Option<(&str, usize)>) -> Result<TypedModel> {
+    guarded(name, move || {
+        if let Some((sym, batch)) = pin {
+            for ix in 0..model.inputs.len() {
+                let fact = model.input_fact(ix).map_err(|e| load_err(name, &e))?;
+                let dt = fact.datum_type.concretize().unwrap_or(f32::datum_type());
+                let Some(shape) = fact.shape.concretize() else {
+                    continue;
+                };
+                let dims: Vec<TDim> = shape
+                    .iter()
+                    .map(|d| {
+                        if d.to_i64().is_err() && d.to_string() == sym {
+                            TDim::Val(batch as i64)
+                        } else {
+                            d.clone()
+                        }
+                    })
+                    .collect();
+                model
+                    .set_input_fact(ix, InferenceFact::dt_shape(dt, dims))
+                    .map_err(|e| load_err(name, &e))?;
+            }
+        }
+        model.into_typed().map_err(|e| load_err(name, &e))
+    })
+}
+
+/// Optimizes a typed graph into a runnable plan.
+fn plan_of(name: &str, typed: TypedModel) -> Result<Arc<TypedSimplePlan>> {
+    guarded(name, move || {
+        let optimized = typed.into_optimized().map_err(|e| load_err(name, &e))?;
+        optimized.into_runnable().map_err(|e| load_err(name, &e))
+    })
+}
+
+/// A batch no model has: typing with it shows which output axes carry the batch.
+const SENTINEL_BATCH: usize = 7919;
+
+fn dims_of(shape: &[TDim], batch_symbol: Option<&str>) -> Vec<Dim> {
+    shape
+        .iter()
+        .map(|d| match d.to_i64() {
+            Ok(v) => Dim::Fixed(usize::try_from(v).unwrap_or(0)),
+            Err(_) => {
+                let s = d.to_string();
+                if Some(s.as_str()) == batch_symbol {
+                    Dim::Batch
+                } else {
+                    Dim::Free(s)
+                }
+            }
+        })
+        .collect()
+}
+
+impl Model {
+    /// Loads `source` as `name`: parses and types the graph, reserving
+    /// `load_peak_factor ×` its size in `budget` while doing so, then (if
+    /// warm-up is on) builds and runs the smallest batch plan.
+    pub fn load(
+        name: &str,
+        source: ModelSource,
+        options: ModelOptions,
+        budget: &Budget,
+        backpressure: Backpressure,
+    ) -> Result<Model> {
+        options.validate()?;
+        let source_bytes = source.len()?;
+        if source_bytes == 0 {
+            return Err(Error::Corrupt {
+                model: name.to_string(),
+                cause: "0 bytes".into(),
+            });
+        }
+        let peak = (source_bytes as f64 * options.load_peak_factor).ceil() as u64;
+        let reserve = budget.reserve(peak, "model load", backpressure)?;
+        let bytes = source.read()?;
+        let (inference, recurrent) = parse(name, &bytes)?;
+        drop(bytes);
+
+        // Inputs, from the parsed graph: element type, shape, the batch symbol.
+        let mut raw_inputs = Vec::new();
+        let mut batch_symbol: Option<String> = None;
+        for (ix, outlet) in inference.inputs.iter().enumerate() {
+            let fact = inference.input_fact(ix).map_err(|e| load_err(name, &e))?;
+            let input_name = inference.node(outlet.node).name.clone();
+            let dt = fact.datum_type.concretize();
+            if dt != Some(f32::datum_type()) {
+                return Err(Error::UnsupportedInput {
+                    model: name.to_string(),
+                    input: input_name,
+                    dtype: dt.map_or_else(|| "unknown".to_string(), |d| format!("{d:?}")),
+                });
+            }
+            let Some(shape) = fact.shape.concretize() else {
+                return Err(Error::Load {
+                    model: name.to_string(),
+                    cause: format!("input {input_name:?} has no declared shape; export it with one (dim_param N for the batch)"),
+                });
+            };
+            let shape: Vec<TDim> = shape.into_iter().collect();
+            if batch_symbol.is_none() {
+                let symbolic: Vec<String> = shape
+                    .iter()
+                    .filter(|d| d.to_i64().is_err())
+                    .map(ToString::to_string)
+                    .collect();
+                batch_symbol = symbolic
+                    .iter()
+                    .find(|s| BATCH_NAMES.contains(&s.as_str()))
+                    .cloned()
+                    .or_else(|| {
+                        shape
+                            .first()
+                            .filter(|d| d.to_i64().is_err())
+                            .map(ToString::to_string)
+                    });
+            }
+            raw_inputs.push((input_name, shape));
+        }
+        let inputs: Vec<TensorSpec> = raw_inputs
+            .into_iter()
+            .map(|(n, s)| TensorSpec {
+                name: n,
+                dims: dims_of(&s, batch_symbol.as_deref()),
+            })
+            .collect();
+
+        // Outputs, from a typed copy: symbolic where the engine allows it,
+        // else with a sentinel batch whose axes are then the batch axes.
+        let probe_pin = match (&batch_symbol, recurrent) {
+            (Some(sym), true) => Some((sym.as_str(), SENTINEL_BATCH)),
+            _ => None,
+        };
+        // The probe consumes the parsed graph (it may pin a sentinel batch);
+        // plans are built from a fresh parse.
+        let probe = typed(name, inference, probe_pin)?;
+        let mut outputs = Vec::new();
+        for (ix, outlet) in probe
+            .output_outlets()
+            .map_err(|e| load_err(name, &e))?
+            .iter()
+            .enumerate()
+        {
+            let fact = probe.output_fact(ix).map_err(|e| load_err(name, &e))?;
+            let shape: Vec<TDim> = fact.shape.iter().cloned().collect();
+            let out_name = probe
+                .outlet_label(*outlet)
+                .map(str::to_string)
+                .unwrap_or_else(|| probe.node(outlet.node).name.clone());
+            let mut dims = dims_of(&shape, batch_symbol.as_deref());
+            if probe_pin.is_some() {
+                for d in &mut dims {
+                    if *d == Dim::Fixed(SENTINEL_BATCH) {
+                        *d = Dim::Batch;
+                    }
+                }
+            }
+            outputs.push(TensorSpec {
+                name: out_name,
+                dims,
+            });
+        }
+        drop(probe);
+        // Padding and splitting need the batch on every input and output.
+        let batchable = batch_symbol.is_some()
+            && inputs.iter().all(|s| s.batch_axis().is_some())
+            && outputs.iter().all(|s| s.batch_axis().is_some());
+        if !batchable {
+            batch_symbol = None;
+        }
+        if recurrent && batch_symbol.is_none() && inputs.iter().any(|s| s.dims.iter().any(|d| matches!(d, Dim::Free(_)))) {
+            // A recurrent graph whose batch we cannot identify would reach the
+            // engine's panic; refuse it with a typed error instead.
+            return Err(Error::Load {
+                model: name.to_string(),
+                cause: "a recurrent model needs its batch dimension named N or batch (dim_param) or a fixed shape".into(),
+            });
+        }
+        let output_elems_per_row = outputs
+            .iter()
+            .map(|s| {
+                s.dims
+                    .iter()
+                    .map(|d| match d {
+                        Dim::Fixed(n) => *n,
+                        _ => 1,
+                    })
+                    .product::<usize>()
+            })
+            .sum();
+        let has_free_dims = inputs
+            .iter()
+            .chain(&outputs)
+            .any(|s| s.dims.iter().any(|d| matches!(d, Dim::Free(_))));
+        let n_plans = if batch_symbol.is_some() {
+            options.batch_classes.len()
+        } else {
+            1
+        };
+        let model = Model {
+            name: name.to_string(),
+            source,
+            options,
+            budget: budget.clone(),
+            inputs,
+            outputs,
+            batch_symbol,
+            recurrent,
+            has_free_dims,
+            output_elems_per_row,
+            source_bytes,
+            plans: (0..n_plans).map(|_| OnceLock::new()).collect(),
+            build_lock: Mutex::new(()),
+            resident: Mutex::new(Reservation::empty()),
+            resident_bytes: AtomicU64::new(0),
+            seen_consts: Mutex::new(HashSet::new()),
+            plans_built: AtomicUsize::new(0),
+        };
+        model.build_plan(0, None, reserve)?;
+        if model.options.warmup {
+            let class = model.class_size(0);
+            let zeros: Vec<ArrayD<f32>> = model
+                .inputs
+                .iter()
+                .map(|s| ArrayD::zeros(IxDyn(&model.concrete_shape(s, class))))
+                .collect();
+            let views: Vec<ArrayViewD<'_, f32>> = zeros.iter().map(|a| a.view()).collect();
+            model.run(&views)?;
+        }
+        Ok(model)
+    }
+
+    fn class_size(&self, class_idx: usize) -> usize {
+        if self.batch_symbol.is_some() {
+            self.options.batch_classes[class_idx]
+        } else {
+            1
+        }
+    }
+
+    /// A shape for warm-up: batch = `batch`, free dimensions = 1.
+    fn concrete_shape(&self, spec: &TensorSpec, batch: usize) -> Vec<usize> {
+        spec.dims
+            .iter()
+            .map(|d| match d {
+                Dim::Batch => batch,
+                Dim::Fixed(n) => *n,
+                Dim::Free(_) => 1,
+            })
+            .collect()
+    }
+
+    /// Builds (once) the plan of batch class `class_idx`.
+    fn build_plan(
+        &self,
+        class_idx: usize,
+        inference: Option<InferenceModel>,
+        reserve: Reservation,
+    ) -> Result<Arc<Plan>> {
+        if let Some(p) = self.plans[class_idx].get() {
+            return Ok(Arc::clone(p));
+        }
+        // One build at a time per model, so load peaks do not stack.
+        let _one = lock(&self.build_lock);
+        if let Some(p) = self.plans[class_idx].get() {
+            return Ok(Arc::clone(p));
+        }
+        let mut reserve = reserve;
+        if reserve.bytes() == 0 {
+            let peak = (self.source_bytes as f64 * self.options.load_peak_factor).ceil() as u64;
+            reserve = self.budget.try_reserve(peak, "batch plan build")?;
+        }
+        let inference = match inference {
+            Some(m) => m,
+            None => {
+                let bytes = self.source.read()?;
+                parse(&self.name, &bytes)?.0
+            }
+        };
+        let pin = self
+            .batch_symbol
+            .as_deref()
+            .map(|sym| (sym, self.class_size(class_idx)));
+        let plan = plan_of(&self.name, typed(&self.name, inference, pin)?)?;
+        let bytes = self.count_new_const_bytes(&plan);
+        // Keep what the plan holds; give back the rest of the load reserve.
+        reserve.shrink_to(bytes);
+        if reserve.bytes() < bytes {
+            let extra = self.budget.try_reserve(bytes - reserve.bytes(), "model weights")?;
+            reserve.merge(extra);
+        }
+        lock(&self.resident).merge(reserve);
+        self.resident_bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.plans_built.fetch_add(1, Ordering::Relaxed);
+        let plan = Arc::new(Plan {
+            plan,
+            states: Mutex::new(Vec::new()),
+        });
+        let _ = self.plans[class_idx].set(Arc::clone(&plan));
+        Ok(plan)
+    }
+
+    /// Bytes of the plan's constants not already counted for another plan.
+    fn count_new_const_bytes(&self, plan: &Arc<TypedSimplePlan>) -> u64 {
+        let mut seen = lock(&self.seen_consts);
+        let mut total = 0u64;
+        for node in plan.model().nodes() {
+            if let Some(k) = node.op_as::<Const>() {
+                let t: &Arc<Tensor> = k.val();
+                if !seen.insert(Arc::as_ptr(t) as usize) {
+                    continue;
+                }
+                let bytes = match k.exotic_fact() {
+                    Some(f) => f.mem_size().to_i64().map_or(0, |v| v.max(0) as u64),
+                    None => (t.len() * t.datum_type().size_of()) as u64,
+                };
+                total += bytes;
+            }
+        }
+        total
+    }
+
+    /// The model's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The declared inputs, in order.
+    pub fn inputs(&self) -> &[TensorSpec] {
+        &self.inputs
+    }
+
+    /// The declared outputs, in order.
+    pub fn outputs(&self) -> &[TensorSpec] {
+        &self.outputs
+    }
+
+    /// Whether the graph has recurrent operators (LSTM, GRU, RNN, Scan).
+    pub fn is_recurrent(&self) -> bool {
+        self.recurrent
+    }
+
+    /// Whether requests are split and padded to batch classes.
+    pub fn is_batched(&self) -> bool {
+        self.batch_symbol.is_some()
+    }
+
+    /// Size of the serialized model, bytes.
+    pub fn source_bytes(&self) -> u64 {
+        self.source_bytes
+    }
+
+    /// Bytes the built plans hold (constants, packed weights included), charged to the budget.
+    pub fn resident_bytes(&self) -> u64 {
+        self.resident_bytes.load(Ordering::Relaxed)
+    }
+
+    /// How many batch plans have been built.
+    pub fn plans_built(&self) -> usize {
+        self.plans_built.load(Ordering::Relaxed)
+    }
+
+    /// Bytes a run of `rows` rows allocates outside the engine: padded input
+    /// copies and outputs (free dimensions need `input_elems` to be known;
+    /// pass the input lengths of one row).
+    pub fn request_bytes(&self, rows: usize, input_elems_per_row: usize) -> u64 {
+        let max = self.largest_class();
+        let padded = if self.is_batched() {
+            rows.div_ceil(max).saturating_mul(max).max(rows)
+        } else {
+            rows
+        };
+        let per_row = input_elems_per_row.saturating_add(self.output_elems_per_row);
+        (padded as u64)
+            .saturating_mul(per_row as u64)
+            .saturating_mul(4)
+            .saturating_mul(2)
+    }
+
+    fn largest_class(&self) -> usize {
+        if self.is_batched() {
+            *self.options.batch_classes.last().unwrap_or(&1)
+        } else {
+            1
+        }
+    }
+
+    /// Checks shapes and returns the batch size.
+    fn check_inputs(&self, inputs: &[ArrayViewD<'_, f32>]) -> Result<usize> {
+        if inputs.len() != self.inputs.len() {
+            return Err(Error::InputShape {
+                model: self.name.clone(),
+                input: format!("{} inputs", self.inputs.len()),
+                expected: format!("{} tensors", self.inputs.len()),
+                got: vec![inputs.len()],
+            });
+        }
+        let mut batch = None;
+        let mut free: HashMap<&str, usize> = HashMap::new();
+        for (spec, x) in self.inputs.iter().zip(inputs) {
+            let bad = || Error::InputShape {
+                model: self.name.clone(),
+                input: spec.name.clone(),
+                expected: spec.shape_string(),
+                got: x.shape().to_vec(),
+            };
+            if x.ndim() != spec.dims.len() {
+                return Err(bad());
+            }
+            for (d, &n) in spec.dims.iter().zip(x.shape()) {
+                match d {
+                    Dim::Fixed(k) if *k != n => return Err(bad()),
+                    Dim::Batch => {
+                        if *batch.get_or_insert(n) != n {
+                            return Err(bad());
+                        }
+                    }
+                    Dim::Free(s) => {
+                        if n == 0 || *free.entry(s.as_str()).or_insert(n) != n {
+                            return Err(bad());
+                        }
+                    }
+                    Dim::Fixed(_) => {}
+                }
+            }
+        }
+        let n = batch.unwrap_or(1);
+        if n == 0 {
+            return Err(Error::Empty("the batch"));
+        }
+        Ok(n)
+    }
+
+    /// Splits `n` rows into (start, len, class index) pieces.
+    fn pieces(&self, n: usize) -> Vec<(usize, usize, usize)> {
+        if !self.is_batched() {
+            return vec![(0, n, 0)];
+        }
+        let classes = &self.options.batch_classes;
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < n {
+            let rest = n - start;
+            let fit = classes.iter().position(|&c| c >= rest);
+            let (len, idx) = match fit {
+                // Pad when at most half the class is padding.
+                Some(i) if classes[i] <= 2 * rest => (rest, i),
+                _ => {
+                    let i = classes
+                        .iter()
+                        .rposition(|&c| c <= rest)
+                        .unwrap_or(0);
+                    (classes[i].min(rest), i)
+                }
+            };
+            out.push((start, len, idx));
+            start += len;
+        }
+        out
+    }
+
+    /// Runs the model on `inputs` (one array per declared input, in order,
+    /// with the batch on its declared axis); returns one array per output.
+    pub fn run(&self, inputs: &[ArrayViewD<'_, f32>]) -> Result<Vec<ArrayD<f32>>> {
+        let n = self.check_inputs(inputs)?;
+        let pieces = self.pieces(n);
+        let mut parts: Vec<Vec<ArrayD<f32>>> = Vec::with_capacity(pieces.len());
+        for (start, len, idx) in pieces {
+            let plan = match self.plans[idx].get() {
+                Some(p) => Arc::clone(p),
+                None => self.build_plan(idx, None, Reservation::empty())?,
+            };
+            let class = self.class_size(idx);
+            let mut tensors = tvec![];
+            for (spec, x) in self.inputs.iter().zip(inputs) {
+                let t: Tensor = match spec.batch_axis() {
+                    Some(ax) if self.is_batched() => {
+                        let piece = x.slice_axis(Axis(ax), Slice::from(start..start + len));
+                        if len == class {
+                            piece.to_owned().into()
+                        } else {
+                            let mut shape = piece.shape().to_vec();
+                            shape[ax] = class;
+                            let mut padded = ArrayD::<f32>::zeros(IxDyn(&shape));
+                            padded
+                                .slice_axis_mut(Axis(ax), Slice::from(0..len))
+                                .assign(&piece);
+                            padded.into()
+                        }
+                    }
+                    _ => x.to_owned().into(),
+                };
+                tensors.push(t.into_tvalue());
+            }
+            let outs = self.run_plan(&plan, tensors)?;
+            let mut arrays = Vec::with_capacity(outs.len());
+            for (spec, v) in self.outputs.iter().zip(outs) {
+                let t = v.into_tensor();
+                let t = t.cast_to::<f32>().map_err(|e| load_err(&self.name, &e))?;
+                let a = t
+                    .to_plain_array_view::<f32>()
+                    .map_err(|e| load_err(&self.name, &e))?;
+                let a = match spec.batch_axis() {
+                    Some(ax) if self.is_batched() && len != class => {
+                        a.slice_axis(Axis(ax), Slice::from(0..len)).to_owned()
+                    }
+                    _ => a.to_owned(),
+                };
+                arrays.push(a);
+            }
+            parts.push(arrays);
+        }
+        if parts.len() == 1 {
+            return Ok(parts.pop().unwrap_or_default());
+        }
+        let mut out = Vec::with_capacity(self.outputs.len());
+        for (o, spec) in self.outputs.iter().enumerate() {
+            let ax = spec.batch_axis().unwrap_or(0);
+            let views: Vec<ArrayViewD<'_, f32>> = parts.iter().map(|p| p[o].view()).collect();
+            let joined = ndarray::concatenate(Axis(ax), &views).map_err(|e| Error::Load {
+                model: self.name.clone(),
+                cause: format!("joining batch pieces: {e}"),
+            })?;
+            out.push(joined);
+        }
+        Ok(out)
+    }
+
+    fn run_plan(
+        &self,
+        plan: &Plan,
+        inputs: tract_onnx::prelude::TVec<TValue>,
+    ) -> Result<tract_onnx::prelude::TVec<TValue>> {
+        // A tract state keeps the values its first run bound to free
+        // symbols (a sequence length): reused with another length, an LSTM
+        // drifted 2e-4 from onnxruntime (measured). Reuse states only when
+        // every dimension but the batch is fixed.
+        let reuse = !self.has_free_dims;
+        let state = if reuse { lock(&plan.states).pop() } else { None };
+        let mut state = match state {
+            Some(s) => s,
+            None => plan.plan.spawn().map_err(|e| load_err(&self.name, &e))?,
+        };
+        let out = guarded(&self.name, || {
+            state.run(inputs).map_err(|e| Error::Load {
+                model: self.name.clone(),
+                cause: format!("run: {e:#}"),
+            })
+        });
+        if out.is_ok() && reuse {
+            let mut states = lock(&plan.states);
+            // Keep at most one state per core: each holds the plan's scratch buffers.
+            if states.len() < std::thread::available_parallelism().map_or(2, |n| n.get()) {
+                states.push(state);
+            }
+        }
+        out
+    }
+}
+
+fn load_err(model: &str, e: &dyn fmt::Display) -> Error {
+    Error::Load {
+        model: model.to_string(),
+        cause: format!("{e:#}"),
+    }
+}
