@@ -11,6 +11,9 @@ model in `../tests/fixtures/<model>.json`: inputs at several batch sizes (odd
 ones pad up to a batch class; the LSTM's 300 splits above the largest, 256)
 with onnxruntime's outputs (CPU EP, one thread).
 
+Also `unsupported_op.onnx` (an operator tract lacks) and `int_input.onnx`
+(an int64 input), for the error tests; they have no fixtures.
+
 The trained anomaly scorer is made by `train_anomaly.py` (it needs features
 computed by the crate from the fleet simulator).
 """
@@ -140,6 +143,26 @@ def mlp_wide():
     return save(g, "mlp_wide"), lambda n: {"x": RNG.standard_normal((n, 256)).astype(np.float32)}
 
 
+def unsupported():
+    """A graph with `Unique`, which tract does not implement: x[N] -> y[?]."""
+    g = helper.make_graph(
+        [helper.make_node("Unique", ["x"], ["y"])], "unsupported",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["M"])],
+    )
+    return save(g, "unsupported_op")
+
+
+def int_input():
+    """An int64 input (token ids): x[N,4] -> Cast -> y[N,4] f32."""
+    g = helper.make_graph(
+        [helper.make_node("Cast", ["x"], ["y"], to=TensorProto.FLOAT)], "int_input",
+        [helper.make_tensor_value_info("x", TensorProto.INT64, ["N", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4])],
+    )
+    return save(g, "int_input")
+
+
 def compact(a):
     """f32 values as the shortest decimal strings that round-trip (JSON numbers)."""
     return [float(np.format_float_positional(x, unique=True)) for x in a.ravel()]
@@ -170,3 +193,5 @@ if __name__ == "__main__":
         p, gen = make()
         fixture(p, gen, batches)
         print(p.name, p.stat().st_size, "bytes")
+    for make in (unsupported, int_input):
+        print(make().name)

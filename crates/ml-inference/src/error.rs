@@ -19,7 +19,9 @@ pub enum Error {
         problem: String,
     },
     /// The bytes are not a valid ONNX model (corrupt, truncated, or not ONNX at all).
-    #[error("model {model:?} could not be parsed ({cause}); check that the file is a complete ONNX model")]
+    #[error(
+        "model {model:?} could not be parsed ({cause}); check that the file is a complete ONNX model"
+    )]
     Corrupt {
         /// The model's name.
         model: String,
@@ -27,7 +29,9 @@ pub enum Error {
         cause: String,
     },
     /// The model uses an operator the engine does not implement.
-    #[error("model {model:?} uses the operator {op:?}, which tract does not support; re-export the model without it")]
+    #[error(
+        "model {model:?} uses the operator {op:?}, which tract does not support; re-export the model without it"
+    )]
     UnsupportedOperator {
         /// The model's name.
         model: String,
@@ -43,7 +47,9 @@ pub enum Error {
         cause: String,
     },
     /// The engine panicked while loading or running the model; the panic was caught.
-    #[error("the inference engine panicked on model {model:?} ({cause}); this is an engine bug, report the model")]
+    #[error(
+        "the inference engine panicked on model {model:?} ({cause}); this is an engine bug, report the model"
+    )]
     EnginePanic {
         /// The model's name.
         model: String,
@@ -74,7 +80,9 @@ pub enum Error {
         got: Vec<usize>,
     },
     /// An input has an element type this crate does not feed (only `f32` inputs are supported).
-    #[error("model {model:?} input {input:?} has element type {dtype}; only f32 inputs are supported")]
+    #[error(
+        "model {model:?} input {input:?} has element type {dtype}; only f32 inputs are supported"
+    )]
     UnsupportedInput {
         /// The model's name.
         model: String,
@@ -84,7 +92,9 @@ pub enum Error {
         dtype: String,
     },
     /// A metric window holds NaN or infinity and the policy is to reject it.
-    #[error("metric {metric} sample {sample_idx} is {value}; clean the window or use NonFinitePolicy::FillPrevious")]
+    #[error(
+        "metric {metric} sample {sample_idx} is {value}; clean the window or use NonFinitePolicy::FillPrevious"
+    )]
     NonFinite {
         /// Row (metric) index in the window.
         metric: usize,
@@ -93,11 +103,26 @@ pub enum Error {
         /// The value (NaN or ±inf).
         value: f64,
     },
+    /// A model input holds NaN or infinity (refused: tract's ReLU maps NaN to 0,
+    /// so a NaN would come out as a plausible score).
+    #[error("model {model:?} input {input:?} element {index} is {value}; inputs must be finite")]
+    NonFiniteInput {
+        /// The model's name.
+        model: String,
+        /// The input's name.
+        input: String,
+        /// Flat (row-major) index of the first bad element.
+        index: usize,
+        /// The value.
+        value: f32,
+    },
     /// A window or batch with no samples.
     #[error("{0} is empty; pass at least one sample")]
     Empty(&'static str),
     /// Taking `requested` more bytes would exceed the budget; nothing was allocated.
-    #[error("{what} needs {requested} bytes but the budget has {available} of {budget} free; raise the budget or send smaller requests")]
+    #[error(
+        "{what} needs {requested} bytes but the budget has {available} of {budget} free; raise the budget or send smaller requests"
+    )]
     OverBudget {
         /// Bytes asked for.
         requested: u64,
@@ -119,7 +144,9 @@ pub enum Error {
         what: &'static str,
     },
     /// The micro-batching queue is full.
-    #[error("the batching queue of model {model:?} is full ({capacity} requests); retry later or raise max_queue")]
+    #[error(
+        "the batching queue of model {model:?} is full ({capacity} requests); retry later or raise max_queue"
+    )]
     QueueFull {
         /// The model's name.
         model: String,

@@ -162,42 +162,54 @@ impl FeatureExtractor {
         if n_samples < 2 || n_samples > MAX_SAMPLES {
             return Err(invalid(
                 "n_samples",
-                format!("{n_samples} is outside 2..={MAX_SAMPLES}; a window needs two samples for a slope"),
+                format!(
+                    "{n_samples} is outside 2..={MAX_SAMPLES}; a window needs two samples for a slope"
+                ),
             ));
         }
         if let Some(&k) = config.lags.iter().find(|&&k| k >= n_samples) {
             return Err(invalid(
                 "lags",
-                format!("lag {k} does not fit a window of {n_samples} samples; use lags below {n_samples}"),
+                format!(
+                    "lag {k} does not fit a window of {n_samples} samples; use lags below {n_samples}"
+                ),
             ));
         }
         if config.lags.len() > 64 {
-            return Err(invalid("lags", format!("{} lags; use at most 64", config.lags.len())));
+            return Err(invalid(
+                "lags",
+                format!("{} lags; use at most 64", config.lags.len()),
+            ));
         }
         if config.rolling == 0 || config.rolling > n_samples {
             return Err(invalid(
                 "rolling",
-                format!("{} is outside 1..={n_samples} (the window length)", config.rolling),
+                format!(
+                    "{} is outside 1..={n_samples} (the window length)",
+                    config.rolling
+                ),
             ));
         }
-        if let Some(q) = config
-            .quantiles
-            .iter()
-            .find(|q| !(0.0..=1.0).contains(*q))
-        {
+        if let Some(q) = config.quantiles.iter().find(|q| !(0.0..=1.0).contains(*q)) {
             return Err(invalid(
                 "quantiles",
                 format!("{q} is outside [0, 1]; pass a fraction such as 0.95"),
             ));
         }
         if config.quantiles.len() > 64 {
-            return Err(invalid("quantiles", format!("{} quantiles; use at most 64", config.quantiles.len())));
+            return Err(invalid(
+                "quantiles",
+                format!("{} quantiles; use at most 64", config.quantiles.len()),
+            ));
         }
         let n_bins = n_samples / 2;
         if config.bands > n_bins {
             return Err(invalid(
                 "bands",
-                format!("{} bands but a window of {n_samples} samples has {n_bins} frequency bins", config.bands),
+                format!(
+                    "{} bands but a window of {n_samples} samples has {n_bins} frequency bins",
+                    config.bands
+                ),
             ));
         }
         if config.chunk_windows == 0 || config.chunk_windows > 1 << 20 {
@@ -231,6 +243,10 @@ impl FeatureExtractor {
     /// Samples per metric row.
     pub fn n_samples(&self) -> usize {
         self.n_samples
+    }
+
+    pub(crate) fn config_chunk(&self) -> usize {
+        self.config.chunk_windows
     }
 
     /// The configuration.
@@ -307,7 +323,11 @@ impl FeatureExtractor {
                 got: vec![out.len()],
             });
         }
-        for (m, (row, out)) in window.outer_iter().zip(out.chunks_exact_mut(per)).enumerate() {
+        for (m, (row, out)) in window
+            .outer_iter()
+            .zip(out.chunks_exact_mut(per))
+            .enumerate()
+        {
             scratch.row.clear();
             scratch.row.extend(row.iter().copied());
             self.clean(m, &mut scratch.row)?;
@@ -331,9 +351,7 @@ impl FeatureExtractor {
         let mut out = Array2::zeros((w, self.n_features(m)));
         let mut scratch = Scratch::default();
         for (win, mut row) in windows.outer_iter().zip(out.outer_iter_mut()) {
-            let slice = row
-                .as_slice_mut()
-                .ok_or(Error::Empty("the output row"))?;
+            let slice = row.as_slice_mut().ok_or(Error::Empty("the output row"))?;
             self.extract_into(win, slice, &mut scratch)?;
         }
         Ok(out)

@@ -48,7 +48,8 @@ fn features_match_numpy_and_scipy_on_even_and_odd_window_lengths() {
 
 #[test]
 fn chunked_extraction_equals_one_window_at_a_time_across_chunk_boundaries() {
-    let ex = FeatureExtractor::new(FeatureConfig::default().chunk_windows(7), 60).expect("extractor");
+    let ex =
+        FeatureExtractor::new(FeatureConfig::default().chunk_windows(7), 60).expect("extractor");
     let windows = Array3::from_shape_fn((23, 5, 60), |(w, m, s)| {
         ((w * 31 + m * 7 + s) % 97) as f64 + (s as f64 * 0.1).sin()
     });
@@ -63,7 +64,9 @@ fn chunked_extraction_equals_one_window_at_a_time_across_chunk_boundaries() {
     assert_eq!(chunks, vec![7, 7, 7, 2]);
     let all = ex.extract_all(windows.view()).expect("all");
     for (w, row) in rows.iter().enumerate() {
-        let single = ex.extract(windows.index_axis(ndarray::Axis(0), w)).expect("one");
+        let single = ex
+            .extract(windows.index_axis(ndarray::Axis(0), w))
+            .expect("one");
         assert_eq!(row, &single, "window {w}");
         assert_eq!(all.row(w).to_vec(), single, "extract_all window {w}");
     }
@@ -89,7 +92,11 @@ fn non_finite_samples_are_rejected_by_default_and_filled_on_request() {
     window[[2, 0]] = f64::INFINITY;
     let strict = FeatureExtractor::new(FeatureConfig::default(), 60).expect("extractor");
     match strict.extract(window.view()) {
-        Err(Error::NonFinite { metric: 1, sample_idx: 17, value }) => assert!(value.is_nan()),
+        Err(Error::NonFinite {
+            metric: 1,
+            sample_idx: 17,
+            value,
+        }) => assert!(value.is_nan()),
         other => panic!("expected NonFinite at metric 1 sample 17, got {other:?}"),
     }
     let fill = FeatureExtractor::new(
@@ -103,16 +110,25 @@ fn non_finite_samples_are_rejected_by_default_and_filled_on_request() {
     repaired[[2, 0]] = repaired[[2, 1]];
     assert_eq!(filled, strict.extract(repaired.view()).expect("clean"));
     let all_nan = Array2::from_elem((1, 60), f64::NAN);
-    assert!(matches!(fill.extract(all_nan.view()), Err(Error::NonFinite { metric: 0, .. })));
+    assert!(matches!(
+        fill.extract(all_nan.view()),
+        Err(Error::NonFinite { metric: 0, .. })
+    ));
 }
 
 #[test]
 fn bad_shapes_and_configs_are_typed_errors() {
     let ex = FeatureExtractor::new(FeatureConfig::default(), 60).expect("extractor");
     let empty = Array2::<f64>::zeros((0, 60));
-    assert_eq!(ex.extract(empty.view()), Err(Error::Empty("the metric window")));
+    assert_eq!(
+        ex.extract(empty.view()),
+        Err(Error::Empty("the metric window"))
+    );
     let short = Array2::<f64>::zeros((5, 59));
-    assert!(matches!(ex.extract(short.view()), Err(Error::InputShape { .. })));
+    assert!(matches!(
+        ex.extract(short.view()),
+        Err(Error::InputShape { .. })
+    ));
     for (cfg, n) in [
         (FeatureConfig::default(), 1),
         (FeatureConfig::default(), usize::MAX),
@@ -125,7 +141,10 @@ fn bad_shapes_and_configs_are_typed_errors() {
         (FeatureConfig::default().chunk_windows(0), 60),
     ] {
         assert!(
-            matches!(FeatureExtractor::new(cfg.clone(), n), Err(Error::InvalidConfig { .. })),
+            matches!(
+                FeatureExtractor::new(cfg.clone(), n),
+                Err(Error::InvalidConfig { .. })
+            ),
             "{cfg:?} n={n}"
         );
     }
@@ -139,10 +158,15 @@ fn reference_row(x: &[f64]) -> (f64, f64, f64, f64) {
     let mut s = x.to_vec();
     s.sort_by(f64::total_cmp);
     let h = (x.len() - 1) as f64 * 0.5;
-    let median = s[h.floor() as usize] + (h - h.floor()) * (s[h.ceil() as usize] - s[h.floor() as usize]);
+    let median =
+        s[h.floor() as usize] + (h - h.floor()) * (s[h.ceil() as usize] - s[h.floor() as usize]);
     let t: Vec<f64> = (0..x.len()).map(|i| i as f64).collect();
     let tm = t.iter().sum::<f64>() / n;
-    let slope = t.iter().zip(x).map(|(a, b)| (a - tm) * (b - mean)).sum::<f64>()
+    let slope = t
+        .iter()
+        .zip(x)
+        .map(|(a, b)| (a - tm) * (b - mean))
+        .sum::<f64>()
         / t.iter().map(|a| (a - tm) * (a - tm)).sum::<f64>();
     (mean, var.sqrt(), median, slope)
 }

@@ -32,14 +32,22 @@ fn array(v: &Value) -> ArrayD<f32> {
 /// over the largest reference magnitude (a per-element ratio is meaningless
 /// for outputs that cross zero).
 fn assert_close(model: &str, batch: usize, ours: &ArrayD<f32>, reference: &ArrayD<f32>) {
-    assert_eq!(ours.shape(), reference.shape(), "{model} batch {batch}: shape");
-    let scale = reference.iter().fold(0.0f64, |m, &b| m.max(f64::from(b).abs()));
-    let worst = ours
+    assert_eq!(
+        ours.shape(),
+        reference.shape(),
+        "{model} batch {batch}: shape"
+    );
+    let scale = reference
         .iter()
-        .zip(reference)
-        .fold(0.0f64, |m, (&a, &b)| m.max((f64::from(a) - f64::from(b)).abs()));
+        .fold(0.0f64, |m, &b| m.max(f64::from(b).abs()));
+    let worst = ours.iter().zip(reference).fold(0.0f64, |m, (&a, &b)| {
+        m.max((f64::from(a) - f64::from(b)).abs())
+    });
     let rel = worst / scale.max(f64::MIN_POSITIVE);
-    assert!(rel <= 1e-5, "{model} batch {batch}: max |ours - ort| / max |ort| = {rel:e} > 1e-5");
+    assert!(
+        rel <= 1e-5,
+        "{model} batch {batch}: max |ours - ort| / max |ort| = {rel:e} > 1e-5"
+    );
 }
 
 fn check(model_name: &str) {
