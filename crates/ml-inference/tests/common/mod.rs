@@ -1,6 +1,6 @@
 //! Helpers shared by the crate's tests: model paths and generated models.
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::path::PathBuf;
 
