@@ -17,6 +17,10 @@
 //!   maximum) within MS milliseconds: tabu is one read under a time limit;
 //!   sa repeats single-threaded reads of 1,000 sweeps until the time is used,
 //!   as the script does with dwave-samplers. Answers `ok VALUE`.
+//! - `model NAME PATH`: loads an ONNX model with `novacron-ml-inference`
+//!   (default batch classes, warm-up on).
+//! - `infer MODEL DATA SHAPE REPS`: `Model::run` on the f32 data `DATA`
+//!   shaped `SHAPE` (comma-separated dimensions), single thread.
 //! - `quit`.
 //!
 //! Timed commands answer `ok SECONDS` per call: the median of five batches
@@ -36,6 +40,7 @@ use novacron_simd_kernels as simd;
 enum Data {
     F64(Vec<f64>),
     F32(Vec<f32>),
+    Model(Box<novacron_ml_inference::Model>),
 }
 
 fn main() {
@@ -94,6 +99,7 @@ fn run(words: &[&str], data: &mut HashMap<String, Data>) -> Result<String, Strin
             let n = match &loaded {
                 Data::F64(v) => v.len(),
                 Data::F32(v) => v.len(),
+                Data::Model(_) => 0,
             };
             data.insert(arg(1)?.to_string(), loaded);
             Ok(n.to_string())
@@ -175,6 +181,33 @@ fn run(words: &[&str], data: &mut HashMap<String, Data>) -> Result<String, Strin
                 other => return Err(format!("unknown solver {other}")),
             };
             Ok((-best).to_string())
+        }
+        "model" => {
+            use novacron_ml_inference::{Backpressure, Budget, Model, ModelOptions, ModelSource};
+            let budget = Budget::new(1 << 32).map_err(|e| e.to_string())?;
+            let model = Model::load(
+                arg(1)?,
+                ModelSource::path(arg(2)?),
+                ModelOptions::default(),
+                &budget,
+                Backpressure::Fail,
+            )
+            .map_err(|e| e.to_string())?;
+            data.insert(arg(1)?.to_string(), Data::Model(Box::new(model)));
+            Ok("0".into())
+        }
+        "infer" => {
+            let Some(Data::Model(model)) = data.get(arg(1)?) else {
+                return Err(format!("no model named {}", arg(1)?));
+            };
+            let x = f32s(arg(2)?)?;
+            let shape: Vec<usize> = arg(3)?
+                .split(',')
+                .map(|d| d.parse().map_err(|e| format!("{e}")))
+                .collect::<Result<_, String>>()?;
+            let x = ndarray::ArrayView::from_shape(ndarray::IxDyn(&shape), x)
+                .map_err(|e| e.to_string())?;
+            time(count(4)?, || model.run(&[x.view()]).map(|o| o.len()))
         }
         other => Err(format!("unknown command {other}")),
     }

@@ -258,6 +258,8 @@ pub struct Model {
     source_bytes: u64,
     weight_bytes: u64,
     plans: Vec<OnceLock<Arc<Plan>>>,
+    /// For a remainder of `r` rows (below the largest class), the class of its first piece.
+    split_choice: Vec<usize>,
     build_lock: Mutex<()>,
     resident: Mutex<Reservation>,
     resident_bytes: AtomicU64,
@@ -548,6 +550,7 @@ impl Model {
         } else {
             1
         };
+        let split_choice = split_plan(&options.batch_classes);
         let model = Model {
             name: name.to_string(),
             source,
@@ -562,6 +565,7 @@ impl Model {
             source_bytes,
             weight_bytes: weights,
             plans: (0..n_plans).map(|_| OnceLock::new()).collect(),
+            split_choice,
             build_lock: Mutex::new(()),
             resident: Mutex::new(Reservation::empty()),
             resident_bytes: AtomicU64::new(0),
@@ -805,25 +809,25 @@ impl Model {
         Ok(n)
     }
 
-    /// Splits `n` rows into (start, len, class index) pieces.
+    /// Splits `n` rows into (start, len, class index) pieces: whole runs of
+    /// the largest class, then the remainder as planned by [`split_plan`].
     fn pieces(&self, n: usize) -> Vec<(usize, usize, usize)> {
         if !self.is_batched() {
             return vec![(0, n, 0)];
         }
         let classes = &self.options.batch_classes;
-        let mut out = Vec::new();
+        let last = classes.len() - 1;
+        let largest = classes[last];
+        let mut out = Vec::with_capacity(n / largest + 4);
         let mut start = 0;
+        while n - start >= largest {
+            out.push((start, largest, last));
+            start += largest;
+        }
         while start < n {
             let rest = n - start;
-            let fit = classes.iter().position(|&c| c >= rest);
-            let (len, idx) = match fit {
-                // Pad when at most half the class is padding.
-                Some(i) if classes[i] <= 2 * rest => (rest, i),
-                _ => {
-                    let i = classes.iter().rposition(|&c| c <= rest).unwrap_or(0);
-                    (classes[i].min(rest), i)
-                }
-            };
+            let idx = self.split_choice[rest];
+            let len = classes[idx].min(rest);
             out.push((start, len, idx));
             start += len;
         }
@@ -925,12 +929,49 @@ impl Model {
         if out.is_ok() && reuse {
             let mut states = lock(&plan.states);
             // Keep at most one state per core: each holds the plan's scratch buffers.
-            if states.len() < std::thread::available_parallelism().map_or(2, |n| n.get()) {
+            if states.len() < max_states() {
                 states.push(state);
             }
         }
         out
     }
+}
+
+/// Run overhead in rows: a piece costs its padded rows plus this (tract's
+/// per-run cost is ~2 us, about two rows of a small MLP).
+const RUN_COST_ROWS: usize = 2;
+
+/// For every remainder `r < largest class`, the class index that starts the
+/// cheapest split: minimum total padded rows plus [`RUN_COST_ROWS`] per run
+/// (64 rows over classes 1/8/32/128/256 run as 32 + 32, not padded to 128;
+/// 5 rows pad to 8, not five runs of 1).
+fn split_plan(classes: &[usize]) -> Vec<usize> {
+    let largest = classes.last().copied().unwrap_or(1);
+    let mut cost = vec![0usize; largest];
+    let mut choice = vec![0usize; largest];
+    for r in 1..largest {
+        let mut best = (usize::MAX, 0);
+        for (i, &c) in classes.iter().enumerate() {
+            let total = if c >= r {
+                c + RUN_COST_ROWS
+            } else {
+                c + RUN_COST_ROWS + cost[r - c]
+            };
+            if total < best.0 {
+                best = (total, i);
+            }
+        }
+        cost[r] = best.0;
+        choice[r] = best.1;
+    }
+    choice
+}
+
+/// States kept per plan: one per core. `available_parallelism` reads cgroup
+/// files on Linux (tens of microseconds), so it is asked once.
+fn max_states() -> usize {
+    static N: OnceLock<usize> = OnceLock::new();
+    *N.get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
 }
 
 fn load_err(model: &str, e: &dyn fmt::Display) -> Error {

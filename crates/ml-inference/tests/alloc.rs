@@ -46,7 +46,9 @@ static GLOBAL: Counting = Counting;
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[test]
@@ -55,17 +57,32 @@ fn a_loaded_model_keeps_at_most_1_2_times_its_weights_and_the_budget_is_charged_
     let bytes = matmul_model(1024, 9);
     let budget = Budget::new(1 << 30).expect("budget");
     // One load first: tract's operator table and thread-locals are built once per process.
-    Model::load("prime", ModelSource::bytes(matmul_model(16, 1)), ModelOptions::default(), &budget, Backpressure::Fail)
-        .expect("prime");
+    Model::load(
+        "prime",
+        ModelSource::bytes(matmul_model(16, 1)),
+        ModelOptions::default(),
+        &budget,
+        Backpressure::Fail,
+    )
+    .expect("prime");
     for classes in [vec![1usize], vec![8], vec![256]] {
         let source = ModelSource::bytes(bytes.clone());
         let before = LIVE.load(Ordering::Relaxed);
-        let model = Model::load("big", source, ModelOptions::default().batch_classes(classes.clone()), &budget, Backpressure::Fail)
-            .expect("load");
+        let model = Model::load(
+            "big",
+            source,
+            ModelOptions::default().batch_classes(classes.clone()),
+            &budget,
+            Backpressure::Fail,
+        )
+        .expect("load");
         let held = (LIVE.load(Ordering::Relaxed) - before) as f64;
         let weights = model.weight_bytes() as f64;
         assert_eq!(weights, (1024 * 1024 * 4) as f64);
-        assert!(held <= 1.2 * weights, "classes {classes:?}: {held} bytes live for {weights} of weights");
+        assert!(
+            held <= 1.2 * weights,
+            "classes {classes:?}: {held} bytes live for {weights} of weights"
+        );
         let charged = model.resident_bytes() as f64;
         assert!(
             (charged - held).abs() <= 0.2 * weights,
@@ -82,7 +99,9 @@ fn a_request_over_budget_allocates_under_4_kib_before_failing() {
         .register("scorer", ModelSource::path(model_path("anomaly_scorer")))
         .expect("register");
     let window = ndarray::Array2::from_shape_fn((5, 60), |(m, s)| (m * 60 + s) as f64);
-    engine.infer(Request::window(window.clone()).model("scorer")).expect("warm");
+    engine
+        .infer(Request::window(window.clone()).model("scorer"))
+        .expect("warm");
     let free = engine.budget().refuse_at() - engine.budget().used();
     let _hog = engine.budget().try_reserve(free - 8, "hog").expect("hog");
     for request in [

@@ -100,6 +100,11 @@ fn attention_block_matches_onnxruntime() {
 }
 
 #[test]
+fn trained_anomaly_scorer_matches_onnxruntime() {
+    check("anomaly_scorer");
+}
+
+#[test]
 fn wide_mlp_matches_onnxruntime() {
     check("mlp_wide");
 }

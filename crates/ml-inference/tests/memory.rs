@@ -11,8 +11,8 @@ use std::sync::Mutex;
 use common::{matmul_model, model_path, reset_peak_rss, rss};
 use ndarray::Array2;
 use novacron_ml_inference::{
-    Backpressure, Budget, Engine, EngineConfig, FeatureConfig, FeatureExtractor, Model, ModelOptions, ModelSource,
-    Registry, RegistryConfig, Request,
+    Backpressure, Budget, Engine, EngineConfig, FeatureConfig, FeatureExtractor, Model,
+    ModelOptions, ModelSource, Registry, RegistryConfig, Request,
 };
 
 const MIB: u64 = 1 << 20;
@@ -34,15 +34,25 @@ fn live_rss() -> u64 {
 /// Takes the lock and loads one small model, so one-time allocations (tract's
 /// operator table, allocator arenas) are not counted against the first test.
 fn serial() -> std::sync::MutexGuard<'static, ()> {
-    let g = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let g = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let budget = Budget::new(1 << 30).expect("budget");
-    Model::load("prime", ModelSource::bytes(matmul_model(64, 0)), ModelOptions::default(), &budget, Backpressure::Fail)
-        .expect("prime");
+    Model::load(
+        "prime",
+        ModelSource::bytes(matmul_model(64, 0)),
+        ModelOptions::default(),
+        &budget,
+        Backpressure::Fail,
+    )
+    .expect("prime");
     g
 }
 
 fn window(i: usize) -> Array2<f64> {
-    Array2::from_shape_fn((5, 60), |(m, s)| 40.0 + 25.0 * (((i * 13 + s) as f64) * 0.1 + m as f64).sin())
+    Array2::from_shape_fn((5, 60), |(m, s)| {
+        40.0 + 25.0 * (((i * 13 + s) as f64) * 0.1 + m as f64).sin()
+    })
 }
 
 #[test]
@@ -57,7 +67,11 @@ fn rss_stays_flat_over_100k_requests_with_caches_at_capacity_and_rotating_keys()
     let mut at_1k = 0;
     for i in 0..100_000usize {
         let r = engine
-            .infer(Request::window(windows[i % 64].clone()).model("scorer").cache_key((i % 3000) as u64))
+            .infer(
+                Request::window(windows[i % 64].clone())
+                    .model("scorer")
+                    .cache_key((i % 3000) as u64),
+            )
             .expect("infer");
         assert!(r.prediction[0].is_finite());
         if i + 1 == 1_000 {
@@ -91,10 +105,17 @@ fn five_models_of_half_the_registry_keep_resident_bytes_and_peak_rss_bounded() {
     }
     let reserve = 6 * size; // the default load_peak_factor
     let budget = Budget::new(b + reserve + MIB).expect("budget");
-    let registry = Registry::new(&budget, RegistryConfig::default().max_models(5).max_bytes(b)).expect("registry");
+    let registry = Registry::new(
+        &budget,
+        RegistryConfig::default().max_models(5).max_bytes(b),
+    )
+    .expect("registry");
     for i in 0..5 {
         registry
-            .register(&format!("m{i}"), ModelSource::path(dir.join(format!("m{i}.onnx"))))
+            .register(
+                &format!("m{i}"),
+                ModelSource::path(dir.join(format!("m{i}.onnx"))),
+            )
             .expect("register");
     }
     let baseline = live_rss();
@@ -104,7 +125,11 @@ fn five_models_of_half_the_registry_keep_resident_bytes_and_peak_rss_bounded() {
             let m = registry.get(&format!("m{i}")).expect("load");
             drop(m);
             let s = registry.stats();
-            assert!(s.resident_bytes <= b, "round {round} model {i}: resident {} > {b}", s.resident_bytes);
+            assert!(
+                s.resident_bytes <= b,
+                "round {round} model {i}: resident {} > {b}",
+                s.resident_bytes
+            );
             assert!(budget.peak() <= budget.limit());
         }
     }
@@ -146,7 +171,9 @@ impl LeakyPipeline {
             )
             .expect("load"),
         );
-        let x = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[1, features.len()]), features.clone()).expect("x");
+        let x =
+            ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[1, features.len()]), features.clone())
+                .expect("x");
         let y = model.run(&[x.view()]).expect("run")[0][[0, 0]];
         self.history.push((features, w.clone(), model));
         y
@@ -163,12 +190,22 @@ fn the_reports_leaking_pipeline_grows_without_bound_while_the_engine_stays_flat(
         .register("scorer", ModelSource::path(model_path("anomaly_scorer")))
         .expect("register");
     for i in 0..200 {
-        engine.infer(Request::window(windows[i % 64].clone()).model("scorer").cache_key(i as u64)).expect("warm");
+        engine
+            .infer(
+                Request::window(windows[i % 64].clone())
+                    .model("scorer")
+                    .cache_key(i as u64),
+            )
+            .expect("warm");
     }
     let ours_before = live_rss();
     for i in 0..n {
         engine
-            .infer(Request::window(windows[i % 64].clone()).model("scorer").cache_key(i as u64))
+            .infer(
+                Request::window(windows[i % 64].clone())
+                    .model("scorer")
+                    .cache_key(i as u64),
+            )
             .expect("infer");
     }
     let ours = live_rss().saturating_sub(ours_before);
@@ -189,9 +226,17 @@ fn the_reports_leaking_pipeline_grows_without_bound_while_the_engine_stays_flat(
     }
     let leaky_end = live_rss();
     let (first, second) = (at_half - leaky_before, leaky_end - at_half);
-    eprintln!("engine: +{} kB over {n} requests; leaky: +{} kB then +{} kB", ours / 1024, first / 1024, second / 1024);
+    eprintln!(
+        "engine: +{} kB over {n} requests; leaky: +{} kB then +{} kB",
+        ours / 1024,
+        first / 1024,
+        second / 1024
+    );
     assert!(ours <= MIB, "engine grew {} kB", ours / 1024);
     // Linear growth: the second half grows about as much as the first.
-    assert!(first > 4 * MIB && second > first / 2, "leaky grew {first} then {second}");
+    assert!(
+        first > 4 * MIB && second > first / 2,
+        "leaky grew {first} then {second}"
+    );
     assert!(leaky_end - leaky_before > 10 * ours.max(MIB));
 }
