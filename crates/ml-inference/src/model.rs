@@ -231,7 +231,8 @@ impl TensorSpec {
 
 struct Plan {
     plan: Arc<TypedSimplePlan>,
-    states: Mutex<Vec<TypedSimpleState>>,
+    /// Idle states with the input shapes they last ran on.
+    states: Mutex<Vec<(Vec<usize>, TypedSimpleState)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -252,7 +253,6 @@ pub struct Model {
     /// The batch symbol's name, if the model has a batch dimension.
     batch_symbol: Option<String>,
     recurrent: bool,
-    has_free_dims: bool,
     /// Output elements per batch row (free dimensions counted as 1), for admission.
     output_elems_per_row: usize,
     source_bytes: u64,
@@ -541,10 +541,6 @@ impl Model {
                     .product::<usize>()
             })
             .sum();
-        let has_free_dims = inputs
-            .iter()
-            .chain(&outputs)
-            .any(|s| s.dims.iter().any(|d| matches!(d, Dim::Free(_))));
         let n_plans = if batch_symbol.is_some() {
             options.batch_classes.len()
         } else {
@@ -560,7 +556,6 @@ impl Model {
             outputs,
             batch_symbol,
             recurrent,
-            has_free_dims,
             output_elems_per_row,
             source_bytes,
             weight_bytes: weights,
@@ -906,17 +901,25 @@ impl Model {
         plan: &Plan,
         inputs: tract_onnx::prelude::TVec<TValue>,
     ) -> Result<tract_onnx::prelude::TVec<TValue>> {
-        // A tract state keeps the values its first run bound to free
-        // symbols (a sequence length): reused with another length, an LSTM
-        // drifted 2e-4 from onnxruntime (measured). Reuse states only when
-        // every dimension but the batch is fixed.
-        let reuse = !self.has_free_dims;
-        let state = if reuse {
-            lock(&plan.states).pop()
-        } else {
-            None
+        // A reused tract state carries a recurrent op's last hidden state
+        // into the next run (where the model declares no initial state): an
+        // LSTM drifted 2e-4 from onnxruntime (measured). Recurrent models get
+        // a fresh state per run; others reuse one that last ran on inputs of
+        // the same shapes (its scratch buffers fit).
+        let reuse = !self.recurrent;
+        let key: Vec<usize> = inputs
+            .iter()
+            .flat_map(|t| std::iter::once(t.rank()).chain(t.shape().iter().copied()))
+            .collect();
+        let found = {
+            let mut states = lock(&plan.states);
+            let at = states
+                .iter()
+                .rposition(|(k, _)| *k == key)
+                .filter(|_| reuse);
+            at.map(|i| states.swap_remove(i).1)
         };
-        let mut state = match state {
+        let mut state = match found {
             Some(s) => s,
             None => plan.plan.spawn().map_err(|e| load_err(&self.name, &e))?,
         };
@@ -928,10 +931,12 @@ impl Model {
         });
         if out.is_ok() && reuse {
             let mut states = lock(&plan.states);
-            // Keep at most one state per core: each holds the plan's scratch buffers.
-            if states.len() < max_states() {
-                states.push(state);
+            // At most one idle state per core: each holds the plan's scratch
+            // buffers. The oldest goes first.
+            if states.len() >= max_states() {
+                states.remove(0);
             }
+            states.push((key, state));
         }
         out
     }

@@ -87,8 +87,9 @@ fn cnn1d_matches_onnxruntime() {
     check("cnn1d");
 }
 
-/// Also the state-reuse trap: warm-up ran the plan with sequence length 1,
-/// the fixture runs length 12; a reused tract state drifted 2e-4.
+/// Also the state-reuse trap: a reused tract state feeds the LSTM's last
+/// hidden state into the next run (2e-4 drift); every case here runs after
+/// warm-up and after the previous case.
 #[test]
 fn lstm_with_symbolic_batch_and_no_initial_state_loads_and_matches_onnxruntime() {
     check("lstm_forecaster");
