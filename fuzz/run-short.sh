@@ -14,8 +14,13 @@ export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4
 # --target keeps RUSTFLAGS away from build scripts (they would fail to link).
 export CARGO_TARGET_DIR=${FUZZ_TARGET_DIR:-target/fuzz-stable}
 targets=$(sed -n 's/^name = "\(.*\)"$/\1/p' Cargo.toml | grep -v '^novacron-fuzz$')
-cargo build --release --target "$triple" --bins
+cargo build --release --target "$triple" --bins ${FUZZ_FEATURES:+--features "$FUZZ_FEATURES"}
 for t in $targets; do
+  if [ ! -x "$CARGO_TARGET_DIR/$triple/release/$t" ]; then
+    # A target behind a cargo feature (ml_loader: --features ml) is not built here.
+    echo "not built (needs a cargo feature, see fuzz/README.md): $t"
+    continue
+  fi
   work=$(mktemp -d)
   cp corpus/"$t"/* "$work"/ 2>/dev/null || true
   mkdir -p artifacts/"$t"

@@ -537,3 +537,48 @@ pub fn dashboard_cursor(data: &[u8]) {
         }
     }
 }
+
+/// Arbitrary bytes as an ONNX model: loading is `Ok` or a typed error (never
+/// a panic or an abort); a model that loads runs on zeros of its declared
+/// shape, at a batch taken from the input, with `Ok` or a typed error.
+#[cfg(feature = "ml")]
+pub fn ml_loader(data: &[u8]) {
+    use novacron_ml_inference::{Backpressure, Budget, Dim, Model, ModelOptions, ModelSource};
+    let Ok(budget) = Budget::new(256 << 20) else {
+        return;
+    };
+    let options = ModelOptions::default().batch_classes([1, 4]);
+    let Ok(model) = Model::load(
+        "fuzz",
+        ModelSource::bytes(data.to_vec()),
+        options,
+        &budget,
+        Backpressure::Fail,
+    ) else {
+        return;
+    };
+    let batch = usize::from(data.first().copied().unwrap_or(1) % 7) + 1;
+    let inputs: Vec<ndarray::ArrayD<f32>> = model
+        .inputs()
+        .iter()
+        .map(|s| {
+            let shape: Vec<usize> = s
+                .dims
+                .iter()
+                .map(|d| match d {
+                    Dim::Batch => batch,
+                    Dim::Fixed(n) => (*n).min(1 << 12),
+                    _ => 2,
+                })
+                .collect();
+            let n: usize = shape.iter().product();
+            if n > 1 << 20 {
+                ndarray::ArrayD::zeros(ndarray::IxDyn(&[0]))
+            } else {
+                ndarray::ArrayD::zeros(ndarray::IxDyn(&shape))
+            }
+        })
+        .collect();
+    let views: Vec<_> = inputs.iter().map(|a| a.view()).collect();
+    let _ = model.run(&views);
+}

@@ -55,3 +55,9 @@ fn qubo_placement_corpus_replays_without_panic() {
 fn dashboard_cursor_corpus_replays_without_panic() {
     replay("dashboard_cursor", novacron_fuzz::dashboard_cursor);
 }
+
+#[cfg(feature = "ml")]
+#[test]
+fn ml_loader_corpus_replays_without_panic() {
+    replay("ml_loader", novacron_fuzz::ml_loader);
+}

@@ -1,6 +1,8 @@
 //! Integration tests of the workspace: one binary (`autotests = false`).
 
 // The shared fleet simulator and its dashboard rows (`examples/common/`).
+#[path = "../../examples/common/anomaly.rs"]
+mod anomaly;
 #[path = "../../examples/common/dashboard_data.rs"]
 mod dashboard_data;
 #[path = "../../examples/common/fleet.rs"]
@@ -8,6 +10,7 @@ mod fleet;
 #[path = "../../examples/common/pools.rs"]
 mod pools;
 
+mod anomaly_scoring;
 mod fleet_pipeline;
 mod gpu_smoke;
 mod pool_dashboard;

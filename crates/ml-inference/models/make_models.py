@@ -11,8 +11,9 @@ model in `../tests/fixtures/<model>.json`: inputs at several batch sizes (odd
 ones pad up to a batch class; the LSTM's 300 splits above the largest, 256)
 with onnxruntime's outputs (CPU EP, one thread).
 
-Also `unsupported_op.onnx` (an operator tract lacks) and `int_input.onnx`
-(an int64 input), for the error tests; they have no fixtures.
+Also `unsupported_op.onnx` (an operator tract lacks), `int_input.onnx` (an
+int64 input) and `constant_bomb.onnx` (a tiny file that would materialize
+4 TiB while loading), for the error tests; they have no fixtures.
 
 The trained anomaly scorer is made by `train_anomaly.py` (it needs features
 computed by the crate from the fleet simulator).
@@ -163,6 +164,20 @@ def int_input():
     return save(g, "int_input")
 
 
+def constant_bomb():
+    """A 300-byte graph whose ConstantOfShape asks for 2^40 floats (4 TiB) at load."""
+    shape = numpy_helper.from_array(np.array([1 << 20, 1 << 20], dtype=np.int64), "s")
+    one = numpy_helper.from_array(np.array([1.0], dtype=np.float32))
+    g = helper.make_graph(
+        [helper.make_node("ConstantOfShape", ["s"], ["c"], value=one), helper.make_node("Add", ["x", "c"], ["y"])],
+        "constant_bomb",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1 << 20])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 1 << 20])],
+        [shape],
+    )
+    return save(g, "constant_bomb")
+
+
 def compact(a):
     """f32 values as the shortest decimal strings that round-trip (JSON numbers)."""
     return [float(np.format_float_positional(x, unique=True)) for x in a.ravel()]
@@ -193,5 +208,5 @@ if __name__ == "__main__":
         p, gen = make()
         fixture(p, gen, batches)
         print(p.name, p.stat().st_size, "bytes")
-    for make in (unsupported, int_input):
+    for make in (unsupported, int_input, constant_bomb):
         print(make().name)

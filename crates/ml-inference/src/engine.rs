@@ -520,7 +520,7 @@ impl Engine {
             .next()
             .ok_or(Error::Empty("the model's outputs"))?;
         let n = first.shape().first().copied().unwrap_or(0);
-        let per = if n == 0 { 0 } else { first.len() / n };
+        let per = first.len().checked_div(n).unwrap_or(0);
         first
             .into_shape_with_order((n, per))
             .map_err(|e| Error::Load {

@@ -159,7 +159,7 @@ const TEMPORAL_NAMES: [&str; 5] = [
 impl FeatureExtractor {
     /// An extractor for windows of `n_samples` samples per metric.
     pub fn new(config: FeatureConfig, n_samples: usize) -> Result<FeatureExtractor> {
-        if n_samples < 2 || n_samples > MAX_SAMPLES {
+        if !(2..=MAX_SAMPLES).contains(&n_samples) {
             return Err(invalid(
                 "n_samples",
                 format!(
@@ -219,11 +219,8 @@ impl FeatureExtractor {
             ));
         }
         // np.array_split of bins 1..=n/2 into `bands` parts.
-        let (base, extra) = if config.bands == 0 {
-            (0, 0)
-        } else {
-            (n_bins / config.bands, n_bins % config.bands)
-        };
+        let base = n_bins.checked_div(config.bands).unwrap_or(0);
+        let extra = n_bins.checked_rem(config.bands).unwrap_or(0);
         let mut band_bins = Vec::with_capacity(config.bands);
         let mut start = 1;
         for b in 0..config.bands {

@@ -316,8 +316,52 @@ fn weight_bytes(model: &InferenceModel) -> u64 {
         .sum()
 }
 
+/// Refuses constants the graph would materialize while it is typed
+/// (`ConstantOfShape`, `Expand` or `Tile` of constant inputs) when they are
+/// larger than `limit` bytes: a 300-byte file can ask for terabytes.
+fn check_folded_sizes(name: &str, model: &InferenceModel, limit: u64) -> Result<()> {
+    let values = |outlet: Option<&tract_onnx::prelude::OutletId>| -> Option<Vec<i64>> {
+        let k = model.node(outlet?.node).op_as::<Const>()?;
+        let t = k.val().cast_to::<i64>().ok()?;
+        let v = t.to_plain_array_view::<i64>().ok()?;
+        Some(v.iter().copied().collect())
+    };
+    let product = |v: &[i64]| {
+        v.iter().fold(1u64, |acc, &d| {
+            acc.saturating_mul(u64::try_from(d).unwrap_or(0))
+        })
+    };
+    for node in model.nodes() {
+        let elems = match node.op.name().as_ref() {
+            "ConstantOfShape" => values(node.inputs.first()).map(|v| product(&v)),
+            "Expand" => values(node.inputs.get(1)).map(|v| product(&v)),
+            "Tile" => {
+                let repeats = values(node.inputs.get(1)).map(|v| product(&v));
+                let input = node
+                    .inputs
+                    .first()
+                    .and_then(|o| model.node(o.node).op_as::<Const>())
+                    .map(|k| k.val().len() as u64);
+                repeats.zip(input).map(|(r, n)| r.saturating_mul(n))
+            }
+            _ => None,
+        };
+        if let Some(bytes) = elems.map(|e| e.saturating_mul(8))
+            && bytes > limit
+        {
+            return Err(Error::OverBudget {
+                requested: bytes,
+                available: limit,
+                budget: limit,
+                what: "a constant the model materializes while loading",
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Parses the graph; returns it and whether it has recurrent operators.
-fn parse(name: &str, bytes: &[u8]) -> Result<(InferenceModel, bool)> {
+fn parse(name: &str, bytes: &[u8], limit: u64) -> Result<(InferenceModel, bool)> {
     guarded(name, || {
         let model = onnx()
             .model_for_read(&mut Cursor::new(bytes))
@@ -336,6 +380,7 @@ fn parse(name: &str, bytes: &[u8]) -> Result<(InferenceModel, bool)> {
             }
             recurrent |= RECURRENT_OPS.iter().any(|r| op.contains(r));
         }
+        check_folded_sizes(name, &model, limit)?;
         Ok((model, recurrent))
     })
 }
@@ -419,7 +464,7 @@ impl Model {
         let peak = (source_bytes as f64 * options.load_peak_factor).ceil() as u64;
         let reserve = budget.reserve(peak, "model load", backpressure)?;
         let bytes = source.read()?;
-        let (inference, recurrent) = parse(name, &bytes)?;
+        let (inference, recurrent) = parse(name, &bytes, peak)?;
         drop(bytes);
         let weights = weight_bytes(&inference);
 
@@ -625,7 +670,9 @@ impl Model {
             Some(m) => m,
             None => {
                 let bytes = self.source.read()?;
-                parse(&self.name, &bytes)?.0
+                let limit =
+                    (self.source_bytes as f64 * self.options.load_peak_factor).ceil() as u64;
+                parse(&self.name, &bytes, limit)?.0
             }
         };
         let pin = self

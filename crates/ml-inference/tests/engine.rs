@@ -210,6 +210,24 @@ fn an_integer_input_is_an_unsupported_input_error() {
 }
 
 #[test]
+fn a_tiny_model_that_would_materialize_terabytes_is_refused_before_typing() {
+    let budget = Budget::new(64 * MIB).expect("budget");
+    let err = Model::load(
+        "bomb",
+        ModelSource::path(model_path("constant_bomb")),
+        ModelOptions::default(),
+        &budget,
+        Backpressure::Fail,
+    )
+    .expect_err("4 TiB constant");
+    assert!(
+        matches!(err, Error::OverBudget { what: "a constant the model materializes while loading", requested, .. } if requested >= 1 << 42),
+        "{err:?}"
+    );
+    assert_eq!(budget.used(), 0);
+}
+
+#[test]
 fn a_missing_file_is_an_io_error() {
     let budget = Budget::new(64 * MIB).expect("budget");
     let err = Model::load(
@@ -714,7 +732,7 @@ proptest! {
         let mut live = Vec::new();
         for (bytes, release) in ops {
             if release && !live.is_empty() {
-                live.swap_remove(bytes as usize % live.len());
+                drop(live.swap_remove(bytes as usize % live.len()));
             } else if let Ok(r) = budget.try_reserve(bytes, "p") {
                 live.push(r);
             }
