@@ -233,6 +233,11 @@ impl History {
 
     /// Bytes of the ring itself (fixed: capacity × summary size).
     pub fn bytes(&self) -> u64 {
-        (self.capacity * std::mem::size_of::<RequestSummary>()) as u64
+        History::bytes_for(self.capacity)
+    }
+
+    /// Bytes a ring of `capacity` summaries takes.
+    pub fn bytes_for(capacity: usize) -> u64 {
+        (capacity as u64).saturating_mul(std::mem::size_of::<RequestSummary>() as u64)
     }
 }

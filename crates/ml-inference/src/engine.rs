@@ -279,8 +279,10 @@ impl Engine {
                 problem: format!("{} summaries; keep at most 1048576", config.history),
             });
         }
+        // Reserve before the ring allocates.
+        let history_bytes =
+            budget.try_reserve(History::bytes_for(config.history), "request history")?;
         let history = History::new(config.history);
-        let history_bytes = budget.try_reserve(history.bytes(), "request history")?;
         Ok(Engine {
             budget,
             backpressure: config.backpressure,

@@ -593,7 +593,7 @@ fn batch_inference_and_window_scoring_equal_one_request_at_a_time() {
                 Request::window(windows.index_axis(ndarray::Axis(0), w).to_owned()).model("scorer"),
             )
             .expect("one");
-        assert!((one.prediction[0] - scores[w]).abs() <= 1e-6, "window {w}");
+        assert!((one.prediction[0] - scores[w]).abs() <= 1e-5, "window {w}");
     }
     assert!(matches!(
         e.infer_batch("scorer", Array2::<f32>::zeros((0, 110)).view()),
@@ -633,7 +633,7 @@ fn the_micro_batcher_returns_each_caller_its_own_row() {
         let one = e
             .infer(Request::features(r.clone()).model("scorer"))
             .expect("one");
-        assert!((one.prediction[0] - g[0]).abs() <= 1e-6);
+        assert!((one.prediction[0] - g[0]).abs() <= 1e-5);
     }
     let err = batcher.infer(vec![0.0; 3]).expect_err("wrong width");
     assert!(matches!(err, Error::InputShape { .. }), "{err:?}");
@@ -706,7 +706,9 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     /// Every batch size splits and pads into the classes and gives each row
-    /// what a batch of one gives (sizes past 256 reach the multi-piece path).
+    /// what a batch of one gives (sizes past 256 reach the multi-piece path),
+    /// up to f32 summation order: plans of different batch sizes use
+    /// different GEMM kernels (1.1e-6 apart at p = 0.98 was seen).
     #[test]
     fn any_batch_size_equals_row_by_row_inference(n in 1usize..700, seed in any::<u32>()) {
         let m = scorer_model();
@@ -718,7 +720,7 @@ proptest! {
         for r in [0, n / 2, n - 1] {
             let row = x.slice(ndarray::s![r..r + 1, ..]).to_owned().into_dyn();
             let one = m.run(&[row.view()]).expect("row");
-            prop_assert!((one[0][[0, 0]] - all[0][[r, 0]]).abs() <= 1e-6, "n {} row {}", n, r);
+            prop_assert!((one[0][[0, 0]] - all[0][[r, 0]]).abs() <= 1e-5, "n {} row {}: {} vs {}", n, r, one[0][[0, 0]], all[0][[r, 0]]);
         }
     }
 }
