@@ -99,9 +99,19 @@ fn nested(v: &Value, name: &str) -> Result<(Vec<usize>, Vec<f32>), String> {
     Ok((shape, out))
 }
 
+/// An f32 as its shortest decimal (not the f64 widening's 17 digits); NaN and
+/// infinities, which JSON lacks, as null.
+fn number(v: f32) -> Value {
+    format!("{v}")
+        .parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .map_or(Value::Null, Value::Number)
+}
+
 fn to_json(a: &ArrayD<f32>) -> Value {
     if a.ndim() == 0 {
-        return serde_json::json!(a.iter().next().copied().unwrap_or(f32::NAN));
+        return a.iter().next().map_or(Value::Null, |v| number(*v));
     }
     Value::Array(a.outer_iter().map(|sub| to_json(&sub.to_owned())).collect())
 }

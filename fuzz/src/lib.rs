@@ -544,6 +544,12 @@ pub fn dashboard_cursor(data: &[u8]) {
 #[cfg(feature = "ml")]
 pub fn ml_loader(data: &[u8]) {
     use novacron_ml_inference::{Backpressure, Budget, Dim, Model, ModelOptions, ModelSource};
+    // libfuzzer-sys aborts on every panic, even one the crate catches: tract
+    // panics on crafted graphs (caught and returned as EnginePanic), so this
+    // target keeps a quiet hook. A panic escaping the crate still unwinds
+    // out of the target, which libfuzzer-sys turns into a crash.
+    static QUIET: std::sync::Once = std::sync::Once::new();
+    QUIET.call_once(|| std::panic::set_hook(Box::new(|_| {})));
     let Ok(budget) = Budget::new(256 << 20) else {
         return;
     };

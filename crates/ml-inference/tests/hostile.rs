@@ -114,6 +114,31 @@ proptest! {
     }
 }
 
+/// Inputs the fuzzer found (`fuzz/regressions/ml_loader/`), replayed here
+/// because the fuzz crate's `ml` feature is not built by CI.
+#[test]
+fn fuzzer_found_models_are_typed_errors() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/damaged");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).expect("damaged models") {
+        let path = entry.expect("entry").path();
+        let budget = Budget::new(64 << 20).expect("budget");
+        let r = Model::load(
+            "found",
+            ModelSource::path(&path),
+            ModelOptions::default(),
+            &budget,
+            Backpressure::Fail,
+        );
+        match r {
+            Err(e) => assert!(typed(&e), "{}: {e:?}", path.display()),
+            Ok(_) => panic!("{} loads", path.display()),
+        }
+        n += 1;
+    }
+    assert!(n >= 1);
+}
+
 fn scorer_engine() -> &'static std::sync::Arc<Engine> {
     static E: std::sync::OnceLock<std::sync::Arc<Engine>> = std::sync::OnceLock::new();
     E.get_or_init(|| {
