@@ -319,7 +319,7 @@ fn weight_bytes(model: &InferenceModel) -> u64 {
 /// Refuses constants the graph would materialize while it is typed
 /// (`ConstantOfShape`, `Expand` or `Tile` of constant inputs) when they are
 /// larger than `limit` bytes: a 300-byte file can ask for terabytes.
-fn check_folded_sizes(name: &str, model: &InferenceModel, limit: u64) -> Result<()> {
+fn check_folded_sizes(model: &InferenceModel, limit: u64) -> Result<()> {
     let values = |outlet: Option<&tract_onnx::prelude::OutletId>| -> Option<Vec<i64>> {
         let k = model.node(outlet?.node).op_as::<Const>()?;
         let t = k.val().cast_to::<i64>().ok()?;
@@ -380,7 +380,7 @@ fn parse(name: &str, bytes: &[u8], limit: u64) -> Result<(InferenceModel, bool)>
             }
             recurrent |= RECURRENT_OPS.iter().any(|r| op.contains(r));
         }
-        check_folded_sizes(name, &model, limit)?;
+        check_folded_sizes(&model, limit)?;
         Ok((model, recurrent))
     })
 }
