@@ -50,15 +50,17 @@
 //!   without failing requests in flight (they finish on the old one).
 //! - **Loading never panics**: parsing, typing, optimizing and running run
 //!   under `catch_unwind`; an engine panic is [`Error::EnginePanic`].
-//!   Recurrent models (LSTM, GRU, RNN) load with a symbolic batch and no
-//!   initial states — the shape tract 0.23 panics on — because every plan
-//!   has a concrete batch.
+//!   Recurrent models load with a symbolic batch and no initial states —
+//!   the shape tract 0.23 panics on — because every plan has a concrete
+//!   batch (tested on an LSTM; GRU and RNN take the same path), and they
+//!   get a fresh engine state per run (a reused one carries the last hidden
+//!   state into the next request).
 //! - **Bounded plans**: a model has one plan per batch class
 //!   ([`DEFAULT_BATCH_CLASSES`] 1, 8, 32, 128, 256), built on first use; a
 //!   request of `n` rows is split into class-sized pieces (zero-padded where
 //!   that is cheaper than more runs), never a plan per size seen. Results
-//!   equal row-by-row inference (property-tested) and onnxruntime's
-//!   outputs to 1e-5 relative (fixtures).
+//!   equal row-by-row inference up to f32 summation order (1e-5,
+//!   property-tested) and onnxruntime's outputs to 1e-5 relative (fixtures).
 //! - **Features by numpy's and scipy's definitions** ([`FeatureExtractor`]:
 //!   moments, quantiles, skew, kurtosis, lags, diffs, rolling mean/std,
 //!   slope, FFT band energies), in chunks of bounded size.
@@ -80,13 +82,15 @@
 //! # Performance
 //!
 //! Single thread, one run of `benches/scripts/ort_compare.py` against
-//! onnxruntime 1.32 (its time includes the Python call): the shipped anomaly
-//! scorer at batch 1 runs in about 3 µs, 1.5–2.0× faster than onnxruntime,
-//! and a request from a raw window to a score well under the report's
-//! 0.1 ms. At batch 64/256 tract reaches 0.56–0.79× onnxruntime's
-//! throughput on MLPs, and 0.2–0.7× on the 1-D CNN, LSTM and attention
-//! models: the issue's 0.8× target is missed there (tract's convolution and
-//! attention kernels). Figures and commands: `docs/benchmarks.md`.
+//! onnxruntime 1.32 (timed in Python, so its batch-1 time includes the
+//! call): at batch 1 the shipped anomaly scorer runs in 2.3 µs, **2.05×
+//! faster** than onnxruntime (1.39× for a 256-wide MLP, 1.12× for the 1-D
+//! CNN), and a request from a raw window to a score takes 8.6 µs, under the
+//! report's 0.1 ms. Not met: batch 1 on the LSTM (0.30×) and attention
+//! (0.57×) models, and throughput at batch 64/256 (0.22–0.68× onnxruntime's;
+//! the issue asked 0.8×): tract's convolution, recurrent and attention
+//! kernels trail onnxruntime's MLAS. Figures and commands:
+//! `docs/benchmarks.md`.
 //!
 //! # Crate features
 //!
