@@ -153,7 +153,7 @@ impl ModelOptions {
     }
 
     /// The batch classes.
-    pub fn get_batch_classes(&self) -> &[usize] {
+    pub fn batch_class_sizes(&self) -> &[usize] {
         &self.batch_classes
     }
 
