@@ -45,7 +45,7 @@ impl BatchConfig {
         self
     }
 
-    /// Requests queued before [`Error::QueueFull`] (`1..=1048576`).
+    /// Requests queued before [`Error::QueueFull`] (`1..=65536`; the queue is allocated up front).
     pub fn max_queue(mut self, n: usize) -> Self {
         self.max_queue = n;
         self

@@ -102,9 +102,11 @@ impl fmt::Debug for Budget {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding the lock cannot leave the counter half-updated
-    // (every update is one assignment), so a poisoned lock is still sound.
+/// Locks `m`, shared by the crate's modules.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every guarded update in this crate is one assignment or one
+    // collection operation, so a lock poisoned by a panic elsewhere still
+    // guards consistent data.
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 

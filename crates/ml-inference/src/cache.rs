@@ -6,19 +6,15 @@
 //! and the history is a ring of fixed-size summaries.
 
 use std::collections::VecDeque;
-use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lru::LruCache;
 
+use crate::budget::lock;
 use crate::budget::{Budget, Reclaim, Reservation};
 use crate::error::{Error, Result};
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// Overhead charged per cache entry besides its values (key, `Arc`, LRU links).
 const ENTRY_OVERHEAD: u64 = 96;
@@ -32,6 +28,7 @@ struct Cached {
 pub struct FeatureCache {
     budget: Budget,
     max_bytes: u64,
+    max_entries: usize,
     map: Mutex<(LruCache<u64, Cached>, u64)>,
     hits: AtomicU64,
     misses: AtomicU64,
@@ -50,16 +47,19 @@ impl std::fmt::Debug for FeatureCache {
 impl FeatureCache {
     /// A cache of at most `max_entries` vectors and `max_bytes` bytes.
     pub fn new(budget: &Budget, max_entries: usize, max_bytes: u64) -> Result<Arc<FeatureCache>> {
-        let Some(cap) = NonZeroUsize::new(max_entries).filter(|_| max_entries <= 1 << 24) else {
+        if !(1..=1 << 24).contains(&max_entries) {
             return Err(Error::InvalidConfig {
                 field: "feature_cache_entries",
                 problem: format!("{max_entries} is outside 1..=16777216"),
             });
-        };
+        }
         let cache = Arc::new(FeatureCache {
             budget: budget.clone(),
             max_bytes,
-            map: Mutex::new((LruCache::new(cap), 0)),
+            max_entries,
+            // Unbounded here, bounded in `insert`: `LruCache::new(cap)` would
+            // allocate its table for `cap` entries before anything is cached.
+            map: Mutex::new((LruCache::unbounded(), 0)),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             evictions: AtomicU64::new(0),
@@ -96,7 +96,7 @@ impl FeatureCache {
         if let Some(old) = g.0.pop(&key) {
             g.1 -= old._bytes.bytes();
         }
-        while g.1 + bytes > self.max_bytes || g.0.len() == g.0.cap().get() {
+        while g.1 + bytes > self.max_bytes || g.0.len() >= self.max_entries {
             match g.0.pop_lru() {
                 Some((_, old)) => {
                     g.1 -= old._bytes.bytes();

@@ -2,11 +2,12 @@
 //! the request's bytes, run, summarize.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ndarray::{Array2, ArrayD, ArrayView2, ArrayView3, IxDyn};
 
+use crate::budget::lock;
 use crate::budget::{Backpressure, Budget, Reservation, Thresholds};
 use crate::cache::{FeatureCache, History, RequestSummary};
 use crate::error::{Error, Result};
@@ -14,10 +15,6 @@ use crate::features::{FeatureConfig, FeatureExtractor};
 use crate::metrics::{LatencyHistogram, Metrics};
 use crate::model::{Model, ModelOptions, ModelSource};
 use crate::registry::{Registry, RegistryConfig};
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// Which model serves a request that names none.
 #[derive(Debug, Clone, PartialEq)]
@@ -480,7 +477,7 @@ impl Engine {
             model: model.name().to_string(),
             cause: "the model has no input".into(),
         })?;
-        let mut shape: Vec<usize> = spec
+        let shape: Vec<usize> = spec
             .dims
             .iter()
             .map(|d| match d {
@@ -490,7 +487,6 @@ impl Engine {
             .collect();
         let expected: usize = shape.iter().product();
         if model.inputs().len() != 1 || expected != values.len() {
-            shape.clear();
             return Err(Error::InputShape {
                 model: model.name().to_string(),
                 input: spec.name.clone(),

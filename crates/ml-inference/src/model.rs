@@ -15,7 +15,7 @@ use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
 use tract_onnx::prelude::{
@@ -26,6 +26,7 @@ use tract_onnx::tract_core::model::IntoRunnable;
 use tract_onnx::tract_core::ops::konst::Const;
 use tract_onnx::tract_hir::infer::Factoid;
 
+use crate::budget::lock;
 use crate::budget::{Backpressure, Budget, Reservation};
 use crate::error::{Error, Result};
 
@@ -233,10 +234,6 @@ struct Plan {
     plan: Arc<TypedSimplePlan>,
     /// Idle states with the input shapes they last ran on.
     states: Mutex<Vec<(Vec<usize>, TypedSimpleState)>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Names a dimension parameter must have to be taken as the batch.

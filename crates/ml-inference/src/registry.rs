@@ -10,10 +10,11 @@ use std::collections::HashMap;
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use lru::LruCache;
 
+use crate::budget::lock;
 use crate::budget::{Backpressure, Budget, Reclaim, Reservation};
 use crate::error::{Error, Result};
 use crate::model::{Model, ModelOptions, ModelSource};
@@ -114,10 +115,6 @@ impl fmt::Debug for Registry {
             .field("stats", &self.stats())
             .finish()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Registry {

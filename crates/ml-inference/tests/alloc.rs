@@ -92,6 +92,37 @@ fn a_loaded_model_keeps_at_most_1_2_times_its_weights_and_the_budget_is_charged_
 }
 
 #[test]
+fn the_largest_feature_cache_and_batch_queue_allocate_nothing_up_front() {
+    let _g = serial();
+    let budget = Budget::new(1 << 20).expect("budget");
+    let before = ALLOCATED.load(Ordering::Relaxed);
+    let cache = novacron_ml_inference::FeatureCache::new(&budget, 1 << 24, 1 << 20).expect("cache");
+    let spent = ALLOCATED.load(Ordering::Relaxed) - before;
+    assert!(
+        spent < 4096,
+        "a 16M-entry cache allocated {spent} bytes while empty"
+    );
+    drop(cache);
+    let engine = std::sync::Arc::new(
+        Engine::new(EngineConfig::default().budget_bytes(8 << 20)).expect("engine"),
+    );
+    let before = ALLOCATED.load(Ordering::Relaxed);
+    let b = novacron_ml_inference::Batcher::new(
+        engine,
+        "none",
+        novacron_ml_inference::BatchConfig::default().max_queue(1 << 16),
+    )
+    .expect("batcher");
+    let spent = ALLOCATED.load(Ordering::Relaxed) - before;
+    // The largest queue std allocates up front: 65,536 slots of a job each.
+    assert!(
+        spent < 8 << 20,
+        "a full-size batcher allocated {spent} bytes"
+    );
+    drop(b);
+}
+
+#[test]
 fn a_request_over_budget_allocates_under_4_kib_before_failing() {
     let _g = serial();
     let engine = Engine::new(EngineConfig::default().budget_bytes(8 << 20)).expect("engine");

@@ -207,7 +207,7 @@ proptest! {
             Ok(e) => {
                 prop_assert!(budget > 0 && entries > 0 && models > 0 && samples >= 2);
                 let b = Batcher::new(std::sync::Arc::new(e), "none", BatchConfig::default().max_batch(batch).max_queue(queue));
-                prop_assert_eq!(b.is_ok(), (1..=65_536).contains(&batch) && (1..=1 << 20).contains(&queue));
+                prop_assert_eq!(b.is_ok(), (1..=65_536).contains(&batch) && (1..=1 << 16).contains(&queue));
             }
             Err(err) => prop_assert!(
                 matches!(err, Error::InvalidConfig { .. } | Error::OverBudget { .. }),
