@@ -12,6 +12,6 @@ mod pools;
 
 mod anomaly_scoring;
 mod fleet_pipeline;
-mod gpu_smoke;
+mod gpu_mlp;
 mod pool_dashboard;
 mod workspace;
