@@ -11,7 +11,9 @@
 //! VM placement through `novacron-qubo-solver`, and the organization
 //! dashboard through `novacron-dashboard-query` (embedded SQLite, or
 //! PostgreSQL with `--database-url`), and anomaly scores per VM from the
-//! shipped ONNX model through `novacron-ml-inference`.
+//! shipped ONNX model through `novacron-ml-inference`, and fleet-wide
+//! aggregation on the GPU or the CPU, as `novacron-gpu-compute`'s cost model
+//! decides.
 
 #[path = "common/anomaly.rs"]
 mod anomaly;
@@ -119,6 +121,106 @@ fn main() {
     let report = stage_anomalies(&fleet);
     section("anomaly scores per VM (novacron-ml-inference)", t);
     print!("{report}");
+
+    let t = Instant::now();
+    let report = stage_gpu(&fleet);
+    section(
+        "fleet-wide aggregation, GPU or CPU (novacron-gpu-compute)",
+        t,
+    );
+    print!("{report}");
+}
+
+/// Stage 8: per-metric sums, histograms and exact percentiles of the whole
+/// fleet through the executor, which runs each call where its calibrated
+/// cost model predicts it is faster (a software adapter only when
+/// `NOVACRON_GPU=software`); the choice and predicted vs measured times are
+/// shown, and the percentiles are checked against a plain sort.
+fn stage_gpu(fleet: &Fleet) -> String {
+    use novacron_gpu_compute::{Executed, Executor, ExecutorConfig, HistogramSpec, Report};
+    use std::fmt::Write;
+
+    let mut out = String::new();
+    let executor = match Executor::new(ExecutorConfig::default()) {
+        Ok(e) => e,
+        Err(e) => {
+            let _ = writeln!(out, "gpu stage failed: {e}");
+            return out;
+        }
+    };
+    match executor.gpu() {
+        Some(ctx) => {
+            let a = ctx.adapter();
+            let _ = writeln!(
+                out,
+                "adapter: {} ({}, software: {})",
+                a.name, a.backend, a.is_software
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "no GPU adapter (NOVACRON_GPU=software allows a software one): CPU throughout"
+            );
+        }
+    }
+    let show = |r: &Report| {
+        let gpu = r.predicted_gpu.map_or("-".to_string(), |d| {
+            format!("{:.2} ms", d.as_secs_f64() * 1e3)
+        });
+        format!(
+            "{:?} (predicted GPU {gpu}, CPU {:.2} ms; measured {:.2} ms)",
+            r.device,
+            r.predicted_cpu.as_secs_f64() * 1e3,
+            r.measured.as_secs_f64() * 1e3
+        )
+    };
+    const QS: [f64; 3] = [0.5, 0.95, 0.99];
+    for (idx, name) in METRICS.iter().enumerate() {
+        let values: Vec<f32> = fleet.all_values(idx).iter().map(|&v| v as f32).collect();
+        let result = (|| {
+            let stats: Executed<_> = executor.stats(&values)?;
+            let hi = f32::from_bits(stats.value.max.to_bits() + 1);
+            let spec = HistogramSpec::new(stats.value.min, hi.max(stats.value.min + 1.0), 10)?;
+            let hist = executor.histogram(&values, &spec)?;
+            let pct = executor.percentiles(&values, &QS)?;
+            Ok::<_, novacron_gpu_compute::Error>((stats, hist, pct))
+        })();
+        let (stats, hist, pct) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = writeln!(out, "{name}: {e}");
+                continue;
+            }
+        };
+        let mut sorted = values.clone();
+        sorted.sort_by(f32::total_cmp);
+        let n = sorted.len();
+        let reference: Vec<f64> = QS
+            .iter()
+            .map(|q| {
+                let h = (n - 1) as f64 * q;
+                let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+                f64::from(sorted[lo])
+                    + (f64::from(sorted[hi]) - f64::from(sorted[lo])) * (h - lo as f64)
+            })
+            .collect();
+        let agree = pct.value == reference;
+        let _ = writeln!(
+            out,
+            "{name:<8} sum {:>14.1}  p50 {:>9.3}  p95 {:>9.3}  p99 {:>9.3}  (= plain sort: {agree})",
+            stats.value.sum, pct.value[0], pct.value[1], pct.value[2]
+        );
+        let _ = writeln!(
+            out,
+            "         histogram of 10 bins: {:?}",
+            hist.value.counts
+        );
+        let _ = writeln!(out, "         stats       {}", show(&stats.report));
+        let _ = writeln!(out, "         histogram   {}", show(&hist.report));
+        let _ = writeln!(out, "         percentiles {}", show(&pct.report));
+    }
+    out
 }
 
 /// The shipped scorer, trained on the simulator's windows (seeds 1–3).
