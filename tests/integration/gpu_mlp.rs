@@ -91,7 +91,7 @@ fn model(sizes: &[usize]) -> (Vec<u8>, Vec<Layer>) {
         } else {
             Activation::Relu
         };
-        layers.push(Layer::new(w_data, b_data, w[0], w[1], act).unwrap());
+        layers.push(Layer::new(w_data, b_data, w[0], w[1], act).expect("shapes match"));
         input = out;
     }
     let proto = pb::ModelProto {

@@ -244,7 +244,10 @@ mod tests {
             3 << 27,
         ] {
             let class = size_class(bytes, 1 << 31);
-            assert!(class >= bytes && class % 256 == 0, "{bytes} -> {class}");
+            assert!(
+                class >= bytes && class.is_multiple_of(256),
+                "{bytes} -> {class}"
+            );
             if bytes > 1024 {
                 assert!(
                     class as f64 <= bytes as f64 * 1.25 + 256.0,

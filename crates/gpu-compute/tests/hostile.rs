@@ -193,11 +193,17 @@ fn a_wait_past_its_deadline_is_a_timeout_not_a_hang() {
         return;
     }
     let ctx = GpuContext::new(common::config().wait_timeout(Duration::ZERO)).unwrap();
-    let n = 256;
+    // About half a second of work on lavapipe (three 512³ products in a
+    // chain), far longer than a zero deadline.
+    let n = 512;
     let a = ctx.upload_matrix(&common::data(n * n, 1), n, n).unwrap();
     let started = std::time::Instant::now();
-    let result = ctx.matmul(&a, &a).and_then(|c| c.to_vec());
-    assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
+    let result = ctx
+        .matmul(&a, &a)
+        .and_then(|b| ctx.matmul(&b, &a))
+        .and_then(|c| ctx.matmul(&c, &a))
+        .and_then(|d| d.to_vec());
+    assert!(matches!(result, Err(Error::Timeout { .. })), "{:?}", result.map(|v| v.len()));
     assert!(started.elapsed() < Duration::from_secs(10));
 }
 
@@ -239,6 +245,7 @@ fn a_disabled_adapter_runs_everything_on_the_cpu_or_errors_when_required() {
 }
 
 /// Every operation answers correctly without a GPU.
+#[allow(clippy::unwrap_used)] // a test helper: its failure is the calling test's
 fn check_cpu_results(executor: &Executor) {
     let x: Vec<f32> = (0..1000).map(|i| (i % 100) as f32).collect();
     let stats = executor.stats(&x).unwrap();
@@ -331,6 +338,47 @@ fn an_unknown_novacron_gpu_value_is_an_error_from_the_constructor() {
         output.status.success() && text.contains("1 passed"),
         "{text}"
     );
+}
+
+#[test]
+fn an_outer_product_too_large_to_allocate_is_refused_not_aborted() {
+    let Some((_, cpu)) = common::both() else {
+        return;
+    };
+    let huge = vec![1.0f32; 1 << 20];
+    let err = cpu.matmul(&huge, &huge, (1 << 20, 1, 1 << 20)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::TooLarge {
+                what: "matmul output",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Any bit pattern as a range: a valid spec or InvalidArgument, and a
+    /// valid one classifies every value somewhere.
+    #[test]
+    fn histogram_specs_from_any_bits_are_valid_or_refused(lo in any::<u32>(), hi in any::<u32>(), bins in any::<u32>(),
+                                                         values in proptest::collection::vec(any::<u32>(), 1..50)) {
+        let (lo, hi) = (f32::from_bits(lo), f32::from_bits(hi));
+        match HistogramSpec::new(lo, hi, bins) {
+            Err(e) => prop_assert!(matches!(e, Error::InvalidArgument { .. }), "{}", e),
+            Ok(spec) => {
+                let Some((_, cpu)) = common::both() else { return Ok(()) };
+                let values: Vec<f32> = values.into_iter().map(f32::from_bits).collect();
+                let h = cpu.histogram(&values, &spec).unwrap().value;
+                prop_assert_eq!(h.total(), values.len() as u64);
+                prop_assert_eq!(h.counts.len(), spec.bins() as usize);
+            }
+        }
+    }
 }
 
 proptest! {

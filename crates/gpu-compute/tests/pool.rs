@@ -7,7 +7,7 @@ use novacron_gpu_compute::{Activation, Error, GpuContext, HistogramSpec};
 
 fn context(config: novacron_gpu_compute::ContextConfig) -> Option<GpuContext> {
     common::executor()?; // fails or skips as the shared helper decides
-    Some(GpuContext::new(config).unwrap())
+    Some(GpuContext::new(config).expect("a second context on the adapter the executor found"))
 }
 
 #[test]

@@ -76,7 +76,21 @@ pub(crate) fn cpu(
         });
     }
     check_shapes((m, k), (k, n), bias.map(<[f32]>::len))?;
-    let mut c = vec![0.0f32; m * n];
+    // An outer product's output may dwarf its inputs: refuse what cannot be
+    // allocated instead of aborting.
+    let len = m
+        .checked_mul(n)
+        .filter(|&len| len <= isize::MAX as usize / 4);
+    let mut c = Vec::new();
+    if len.is_none_or(|len| c.try_reserve_exact(len).is_err()) {
+        return Err(Error::TooLarge {
+            what: "matmul output",
+            requested: (m as u64).saturating_mul(n as u64).saturating_mul(4),
+            limit: isize::MAX as u64,
+            which: "the memory this process can allocate",
+        });
+    }
+    c.resize(m * n, 0.0f32);
     let row = |(i, c_row): (usize, &mut [f32])| {
         let a_row = &a[i * k..(i + 1) * k];
         for (p, &a_ip) in a_row.iter().enumerate() {

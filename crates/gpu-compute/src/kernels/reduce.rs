@@ -55,11 +55,13 @@ pub struct Stats {
 impl Stats {
     /// The most the GPU's `sum` may differ from the exact sum of `n`
     /// elements whose absolute values sum to `sum_abs`, while partial sums
-    /// stay below `f32::MAX`: `(max(4, ⌈n / 2²⁰⌉) + 72) · 2⁻²⁴ · sum_abs`
-    /// (per-thread runs, the workgroup combine, f32 rounding).
+    /// stay below `f32::MAX`: `(max(4, ⌈n / 2²⁰⌉) + 136) · 2⁻²⁴ · sum_abs`.
+    /// The first term is each thread's run (4,096 workgroups of 256 threads
+    /// at most); 136 covers the workgroup combine even when an adapter adds
+    /// a subgroup's up to 128 lanes and the slots in sequence.
     pub fn sum_error_bound(n: usize, sum_abs: f64) -> f64 {
         let per_thread = n.div_ceil(1 << 20).max(4) as f64;
-        (per_thread + 72.0) * f64::from(f32::EPSILON) / 2.0 * sum_abs
+        (per_thread + 136.0) * f64::from(f32::EPSILON) / 2.0 * sum_abs
     }
 }
 
