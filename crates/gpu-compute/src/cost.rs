@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use crate::context::GpuContext;
 use crate::error::Result;
 use crate::kernels::{histogram, reduce, sort};
+use crate::tensor::GpuTensor;
 
 /// What a call costs in units the model has rates for.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -127,6 +128,42 @@ fn ramp(
     }
 }
 
+/// The rate of `run` on resident tensors of `shape(size)` cut from `host`
+/// (uploaded once per size, outside the timing).
+fn resident_rate(
+    ctx: &GpuContext,
+    host: &[f32],
+    (start, max): (usize, usize),
+    fixed: f64,
+    shape: impl Fn(usize) -> (usize, usize),
+    units: impl Fn(usize) -> f64,
+    run: impl Fn(&GpuTensor) -> Result<()>,
+) -> Result<f64> {
+    // The ramp doubles from `start`: stop at the last size the host data holds.
+    let fits = |n: usize| {
+        let (r, c) = shape(n);
+        r * c <= host.len()
+    };
+    let mut last = start;
+    while last * 2 <= max && fits(last * 2) {
+        last *= 2;
+    }
+    let max = last;
+    let mut cached: Option<(usize, GpuTensor)> = None;
+    ramp(start, max, fixed, units, |n| {
+        let tensor = match &cached {
+            Some((m, t)) if *m == n => t.clone(),
+            _ => {
+                let (r, c) = shape(n);
+                let t = ctx.upload_matrix(&host[..r * c], r, c)?;
+                cached = Some((n, t.clone()));
+                t
+            }
+        };
+        run(&tensor)
+    })
+}
+
 fn data(n: usize) -> Vec<f32> {
     (0..n)
         .map(|i| ((i.wrapping_mul(2_654_435_761) >> 7) % 10_000) as f32 * 0.01)
@@ -214,75 +251,34 @@ impl CostModel {
             |n| resident.slice_to_vec(0, n).map(drop),
         )?;
         let spec = histogram::HistogramSpec::new(0.0, 100.0, 64)?;
-        let slice = |n: usize| ctx.upload(&host[..n]);
+        let vector = |n: usize| (1, n);
+        let square = |n: usize| (n, n);
+        let elements = |n: usize| n as f64;
         let kernels = Rates {
-            stats: {
-                let mut cached = None;
-                ramp(
-                    1 << 14,
-                    cap,
-                    latency,
-                    |n| n as f64,
-                    |n| {
-                        if cached.as_ref().is_none_or(|(m, _)| *m != n) {
-                            cached = Some((n, slice(n)?));
-                        }
-                        let (_, t) = cached.as_ref().expect("set above");
-                        ctx.stats(t).map(drop)
-                    },
-                )?
-            },
-            histogram: {
-                let mut cached = None;
-                ramp(
-                    1 << 14,
-                    cap,
-                    latency,
-                    |n| n as f64,
-                    |n| {
-                        if cached.as_ref().is_none_or(|(m, _)| *m != n) {
-                            cached = Some((n, slice(n)?));
-                        }
-                        let (_, t) = cached.as_ref().expect("set above");
-                        ctx.histogram(t, &spec).map(drop)
-                    },
-                )?
-            },
-            sort: {
-                let mut cached = None;
-                ramp(
-                    1 << 12,
-                    cap.min(1 << 22),
-                    latency,
-                    |n| sort_units(n, true),
-                    |n| {
-                        if cached.as_ref().is_none_or(|(m, _)| *m != n) {
-                            cached = Some((n, slice(n)?));
-                        }
-                        let (_, t) = cached.as_ref().expect("set above");
-                        let sorted = ctx.sort(t)?;
-                        sorted.slice_to_vec(0, 1).map(drop)
-                    },
-                )?
-            },
-            gemm: {
-                let mut cached = None;
-                ramp(
-                    32,
-                    4096,
-                    latency,
-                    |n| 2.0 * (n * n * n) as f64,
-                    |n| {
-                        if cached.as_ref().is_none_or(|(m, _)| *m != n) {
-                            let a = ctx.upload_matrix(&host[..n * n], n, n)?;
-                            cached = Some((n, a));
-                        }
-                        let (_, a) = cached.as_ref().expect("set above");
-                        let c = ctx.matmul(a, a)?;
-                        c.slice_to_vec(0, 1).map(drop)
-                    },
-                )?
-            },
+            stats: resident_rate(ctx, &host, (1 << 14, cap), latency, vector, elements, |t| {
+                ctx.stats(t).map(drop)
+            })?,
+            histogram: resident_rate(ctx, &host, (1 << 14, cap), latency, vector, elements, |t| {
+                ctx.histogram(t, &spec).map(drop)
+            })?,
+            sort: resident_rate(
+                ctx,
+                &host,
+                (1 << 12, cap.min(1 << 22)),
+                latency,
+                vector,
+                |n| sort_units(n, true),
+                |t| ctx.sort(t)?.slice_to_vec(0, 1).map(drop),
+            )?,
+            gemm: resident_rate(
+                ctx,
+                &host,
+                (32, 2048),
+                latency,
+                square,
+                |n| 2.0 * (n * n * n) as f64,
+                |t| ctx.matmul(t, t)?.slice_to_vec(0, 1).map(drop),
+            )?,
         };
         drop(resident);
         Ok(GpuRates {

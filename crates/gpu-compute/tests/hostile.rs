@@ -203,7 +203,11 @@ fn a_wait_past_its_deadline_is_a_timeout_not_a_hang() {
         .and_then(|b| ctx.matmul(&b, &a))
         .and_then(|c| ctx.matmul(&c, &a))
         .and_then(|d| d.to_vec());
-    assert!(matches!(result, Err(Error::Timeout { .. })), "{:?}", result.map(|v| v.len()));
+    assert!(
+        matches!(result, Err(Error::Timeout { .. })),
+        "{:?}",
+        result.map(|v| v.len())
+    );
     assert!(started.elapsed() < Duration::from_secs(10));
 }
 

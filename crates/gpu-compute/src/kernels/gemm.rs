@@ -57,14 +57,14 @@ pub(crate) fn check_shapes(
     Ok((a.0, b.1))
 }
 
-/// The CPU twin: `act(A · B + bias)`, rows in parallel, `k` ascending.
-pub(crate) fn cpu(
+/// Checks host operands: shapes, then that the slices hold them.
+pub(crate) fn check_host(
     a: &[f32],
     b: &[f32],
     bias: Option<&[f32]>,
     (m, k, n): (usize, usize, usize),
-    act: Activation,
-) -> Result<Vec<f32>> {
+) -> Result<()> {
+    check_shapes((m, k), (k, n), bias.map(<[f32]>::len))?;
     if a.len() != m.saturating_mul(k) || b.len() != k.saturating_mul(n) {
         return Err(Error::Shape {
             what: "matmul",
@@ -75,7 +75,18 @@ pub(crate) fn cpu(
             ),
         });
     }
-    check_shapes((m, k), (k, n), bias.map(<[f32]>::len))?;
+    Ok(())
+}
+
+/// The CPU twin: `act(A · B + bias)`, rows in parallel, `k` ascending.
+pub(crate) fn cpu(
+    a: &[f32],
+    b: &[f32],
+    bias: Option<&[f32]>,
+    (m, k, n): (usize, usize, usize),
+    act: Activation,
+) -> Result<Vec<f32>> {
+    check_host(a, b, bias, (m, k, n))?;
     // An outer product's output may dwarf its inputs: refuse what cannot be
     // allocated instead of aborting.
     let len = m

@@ -19,14 +19,20 @@ use crate::tensor::GpuTensor;
 
 static TREE: KernelSpec = KernelSpec {
     name: "stats_tree",
-    source: include_str!("reduce.wgsl"),
+    source: concat!(
+        include_str!("reduce_common.wgsl"),
+        include_str!("reduce.wgsl")
+    ),
     entry: "main",
     slots: &[Slot::Read, Slot::ReadWrite],
 };
 
 static SUBGROUP: KernelSpec = KernelSpec {
     name: "stats_subgroup",
-    source: include_str!("reduce_subgroup.wgsl"),
+    source: concat!(
+        include_str!("reduce_common.wgsl"),
+        include_str!("reduce_subgroup.wgsl")
+    ),
     entry: "main",
     slots: &[Slot::Read, Slot::ReadWrite],
 };

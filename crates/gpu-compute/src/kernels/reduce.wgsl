@@ -1,14 +1,6 @@
-// Stats partials, one per workgroup: sum, shifted sum and sum of squares
-// (for the variance), min, max, NaN count. Shared-memory tree.
-// The host combines the partials in f64 (reduce.rs).
-
-struct Params { n: u32, total_threads: u32, pos_inf: f32, pad: u32 }
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> partials: array<f32>;
-
-const WG: u32 = 256u;
+// Stats partials, one per workgroup (after reduce_common.wgsl): sum,
+// shifted sum and sum of squares (for the variance), min, max, NaN count,
+// combined by a shared-memory tree. The host combines the partials in f64.
 
 var<workgroup> s_sum: array<f32, 256>;
 var<workgroup> s_dsum: array<f32, 256>;
@@ -17,36 +9,12 @@ var<workgroup> s_min: array<f32, 256>;
 var<workgroup> s_max: array<f32, 256>;
 var<workgroup> s_nan: array<u32, 256>;
 
-fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
-
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
     let w = wid.x + wid.y * nwg.x;
-    var sum = 0.0;
-    var dsum = 0.0;
-    var dsq = 0.0;
-    var mn = p.pos_inf;
-    var mx = -p.pos_inf;
-    var nan = 0u;
-    // Sums of squares are taken about the first element when it is finite
-    // (about 0 otherwise), which keeps the variance accurate far from 0.
-    let first = x[0];
-    let shift = select(0.0, first, (bitcast<u32>(first) & 0x7f800000u) != 0x7f800000u);
-    for (var i = w * WG + li; i < p.n; i += p.total_threads) {
-        let v = x[i];
-        if (is_nan(v)) {
-            nan += 1u;
-        } else {
-            sum += v;
-            let d = v - shift;
-            dsum += d;
-            dsq += d * d;
-            mn = min(mn, v);
-            mx = max(mx, v);
-        }
-    }
-    s_sum[li] = sum; s_dsum[li] = dsum; s_dsq[li] = dsq; s_min[li] = mn; s_max[li] = mx; s_nan[li] = nan;
+    let a = accumulate(w, li);
+    s_sum[li] = a.sum; s_dsum[li] = a.dsum; s_dsq[li] = a.dsq; s_min[li] = a.mn; s_max[li] = a.mx; s_nan[li] = a.nan;
     workgroupBarrier();
     for (var off = WG / 2u; off > 0u; off >>= 1u) {
         if (li < off) {
