@@ -15,7 +15,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use novacron_qubo_solver::{Bqm, ParallelTempering, SimulatedAnnealing, TabuSearch, io};
+use novacron_qubo_solver::{Bqm, ParallelTempering, SimulatedAnnealing, TabuSearch, read_beasley};
 
 const INSTANCES: [(&str, usize, i64); 3] = [
     ("bqp100", 1, 7970),
@@ -26,8 +26,7 @@ const INSTANCES: [(&str, usize, i64); 3] = [
 fn instance(stem: &str, k: usize) -> Bqm<i64> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("data/qubo/{stem}.txt"));
     let file = std::fs::File::open(&path).expect("the OR-Library files live in data/qubo");
-    let mut models =
-        io::read_beasley(std::io::BufReader::new(file)).expect("a valid instance file");
+    let mut models = read_beasley(std::io::BufReader::new(file)).expect("a valid instance file");
     models.swap_remove(k - 1)
 }
 

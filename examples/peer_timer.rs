@@ -34,7 +34,7 @@ use std::io::{BufRead, Write};
 use std::time::Instant;
 
 use novacron_percentile::{Method, Percentiles};
-use novacron_qubo_solver::{SimulatedAnnealing, TabuSearch, io};
+use novacron_qubo_solver::{SimulatedAnnealing, TabuSearch, read_beasley};
 use novacron_simd_kernels as simd;
 
 enum Data {
@@ -216,7 +216,7 @@ fn run(words: &[&str], data: &mut HashMap<String, Data>) -> Result<String, Strin
 /// Instance `k` (1-based) of an OR-Library file.
 fn instance(path: &str, k: usize) -> Result<novacron_qubo_solver::Bqm<i64>, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut models = io::read_beasley(std::io::BufReader::new(file)).map_err(|e| e.to_string())?;
+    let mut models = read_beasley(std::io::BufReader::new(file)).map_err(|e| e.to_string())?;
     if k == 0 || k > models.len() {
         return Err(format!("no instance {k} in {path}"));
     }

@@ -20,7 +20,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
-use novacron_qubo_solver::{Bqm, ParallelTempering, SimulatedAnnealing, TabuSearch, io};
+use novacron_qubo_solver::{
+    Bqm, ParallelTempering, SimulatedAnnealing, TabuSearch, read_beasley, read_gset,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Solver {
@@ -222,13 +224,13 @@ fn read_instances(dir: &Path, filter: &str) -> Vec<Instance> {
         let what =
             |e: novacron_qubo_solver::Error| -> ! { fail(&format!("{}: {e}", path.display())) };
         if path.extension().is_some_and(|e| e == "rud") {
-            let graph = io::read_gset(reader).unwrap_or_else(|e| what(e));
+            let graph = read_gset(reader).unwrap_or_else(|e| what(e));
             out.push(Instance {
                 name: stem,
                 bqm: graph.to_bqm().unwrap_or_else(|e| what(e)),
             });
         } else {
-            for (k, bqm) in io::read_beasley(reader)
+            for (k, bqm) in read_beasley(reader)
                 .unwrap_or_else(|e| what(e))
                 .into_iter()
                 .enumerate()

@@ -15,7 +15,7 @@ Prints two tables:
   time limit; dwave `timeout`) and SA (single-threaded reads of 1,000 sweeps
   until the time is used); value = maximized x^T Q x of the best sample.
 
-The instance reader mirrors novacron_qubo_solver::io::read_beasley: a line
+The instance reader mirrors novacron_qubo_solver::read_beasley: a line
 `i j q` with i != j contributes 2q x_i x_j (see data/qubo/README.md).
 """
 

@@ -240,24 +240,24 @@ pub fn simd_kernels(data: &[u8]) {
 /// parses writes back and re-reads to the same model, and its energy of the
 /// all-zero state is computable or a typed error.
 pub fn qubo_parsers(data: &[u8]) {
-    use novacron_qubo_solver::io;
+    use novacron_qubo_solver::{read_beasley, read_gset, read_sparse, write_beasley, write_gset, write_sparse};
     let Some((&selector, text)) = data.split_first() else {
         return;
     };
     match selector % 4 {
         0 => {
-            if let Ok(models) = io::read_beasley(text) {
+            if let Ok(models) = read_beasley(text) {
                 let mut out = Vec::new();
-                if io::write_beasley(&models, &mut out).is_ok() {
-                    assert_eq!(io::read_beasley(out.as_slice()).ok(), Some(models));
+                if write_beasley(&models, &mut out).is_ok() {
+                    assert_eq!(read_beasley(out.as_slice()).ok(), Some(models));
                 }
             }
         }
         1 => {
-            if let Ok(graph) = io::read_gset(text) {
+            if let Ok(graph) = read_gset(text) {
                 let mut out = Vec::new();
-                io::write_gset(&graph, &mut out).expect("writing to memory succeeds");
-                assert_eq!(io::read_gset(out.as_slice()).ok(), Some(graph.clone()));
+                write_gset(&graph, &mut out).expect("writing to memory succeeds");
+                assert_eq!(read_gset(out.as_slice()).ok(), Some(graph.clone()));
                 if let Ok(bqm) = graph.to_bqm() {
                     let zeros = vec![0; bqm.num_variables()];
                     let _ = bqm.energy(&zeros);
@@ -265,19 +265,19 @@ pub fn qubo_parsers(data: &[u8]) {
             }
         }
         2 => {
-            if let Ok(bqm) = io::read_sparse::<f64>(text) {
+            if let Ok(bqm) = read_sparse::<f64>(text) {
                 let mut out = Vec::new();
-                io::write_sparse(&bqm, &mut out).expect("writing to memory succeeds");
-                let back = io::read_sparse::<f64>(out.as_slice()).expect("written models re-read");
+                write_sparse(&bqm, &mut out).expect("writing to memory succeeds");
+                let back = read_sparse::<f64>(out.as_slice()).expect("written models re-read");
                 assert_eq!(back.linear_biases(), bqm.linear_biases());
                 let _ = bqm.to_ising();
             }
         }
         _ => {
-            if let Ok(bqm) = io::read_sparse::<i64>(text) {
+            if let Ok(bqm) = read_sparse::<i64>(text) {
                 let mut out = Vec::new();
-                io::write_sparse(&bqm, &mut out).expect("writing to memory succeeds");
-                let back = io::read_sparse::<i64>(out.as_slice()).expect("written models re-read");
+                write_sparse(&bqm, &mut out).expect("writing to memory succeeds");
+                let back = read_sparse::<i64>(out.as_slice()).expect("written models re-read");
                 assert_eq!(back, bqm);
                 let _ = bqm.to_ising().and_then(|m| m.to_qubo());
             }

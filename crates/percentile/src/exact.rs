@@ -78,8 +78,9 @@ impl Config {
 
     /// Requests needing at least this many distinct order statistics (or one
     /// per eight values) sort instead of selecting, which is then cheaper.
+    /// Every value is valid: 0 and 1 mean "always sort".
     pub fn sort_threshold(mut self, ranks: usize) -> Self {
-        self.sort_threshold = ranks.max(1);
+        self.sort_threshold = ranks;
         self
     }
 
@@ -88,11 +89,6 @@ impl Config {
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
-    }
-
-    /// The NaN policy in force.
-    pub fn get_nan_policy(&self) -> NanPolicy {
-        self.nan_policy
     }
 }
 
@@ -142,6 +138,11 @@ impl<T: Sample> Percentiles<T> {
             ranks: Vec::new(),
             rng,
         }
+    }
+
+    /// The NaN policy in force.
+    pub fn nan_policy(&self) -> NanPolicy {
+        self.config.nan_policy
     }
 
     /// The configuration in force.

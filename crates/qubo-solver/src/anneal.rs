@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use crate::coef::Coefficient;
 use crate::compiled::{Local, Problem, Rows, with_rows};
-use crate::control::{Monitor, RunControl, read_rng, run_control_setters};
+use crate::control::{Monitor, RunControl, improves, read_rng, run_control_setters};
 use crate::error::invalid;
 use crate::sampleset::{Info, ReadResult, finish};
 use crate::{Bqm, Error, SampleSet};
@@ -280,7 +280,7 @@ impl Best {
 
     #[inline]
     pub(crate) fn offer(&mut self, local: &Local, monitor: &Monitor<'_>) {
-        if local.energy < self.energy - 1e-9 * self.energy.abs().max(1.0) {
+        if improves(local.energy, self.energy) {
             self.x.copy_from_slice(&local.x);
             self.energy = local.energy;
             self.found_at = monitor.elapsed();
@@ -307,7 +307,7 @@ impl Best {
             let mut local = Local::new(problem, rows, std::mem::take(&mut result.x));
             let before = local.energy;
             local.descend(rows);
-            if local.energy < before - 1e-9 * before.abs().max(1.0) {
+            if improves(local.energy, before) {
                 result.found_at = monitor.elapsed();
                 monitor.report(local.energy);
             }

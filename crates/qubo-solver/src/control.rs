@@ -49,8 +49,9 @@ pub enum StopReason {
 
 /// Run-level settings shared by the heuristic samplers; each sampler exposes
 /// them as chained setters (`num_reads`, `seed`, `time_limit`,
-/// `energy_target`, `cancel_token`).
+/// `energy_target`, `cancel_token`); it has the same setters itself.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RunControl {
     /// Independent reads, run in parallel with rayon.
     pub num_reads: usize,
@@ -65,6 +66,13 @@ pub struct RunControl {
     pub cancel: Option<CancelToken>,
 }
 
+impl Default for RunControl {
+    /// One read, a seed from the OS, no limit, no target, no cancellation.
+    fn default() -> Self {
+        Self::with_reads(1)
+    }
+}
+
 impl RunControl {
     pub(crate) fn with_reads(num_reads: usize) -> Self {
         RunControl {
@@ -74,6 +82,42 @@ impl RunControl {
             energy_target: None,
             cancel: None,
         }
+    }
+
+    /// Independent reads (at most [`RunControl::MAX_READS`], checked when
+    /// a sampler runs).
+    #[must_use]
+    pub fn num_reads(mut self, n: usize) -> Self {
+        self.num_reads = n;
+        self
+    }
+
+    /// The seed of read 0.
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// A wall-clock limit for the whole call.
+    #[must_use]
+    pub fn time_limit(mut self, limit: Duration) -> Self {
+        self.time_limit = Some(limit);
+        self
+    }
+
+    /// Stop once a read reaches this energy.
+    #[must_use]
+    pub fn energy_target(mut self, target: f64) -> Self {
+        self.energy_target = Some(target);
+        self
+    }
+
+    /// Cooperative cancellation.
+    #[must_use]
+    pub fn cancel_token(mut self, token: CancelToken) -> Self {
+        self.cancel = Some(token);
+        self
     }
 
     /// The most reads one call runs (each keeps a state of its own).
@@ -99,6 +143,24 @@ impl RunControl {
         }
         Ok(self.seed.unwrap_or_else(rand::random))
     }
+}
+
+/// Energy tolerance of every comparison that decides "better" or "reached":
+/// a relative 1e-9 (absolute below magnitude 1), so float noise in an
+/// energy sum never counts as an improvement, and best-state and target
+/// detection agree.
+pub(crate) fn tolerance(energy: f64) -> f64 {
+    1e-9 * energy.abs().max(1.0)
+}
+
+/// `a` is lower than `b` by more than the tolerance.
+pub(crate) fn improves(a: f64, b: f64) -> bool {
+    a < b - tolerance(b)
+}
+
+/// `a` is at or below `b` within the tolerance.
+pub(crate) fn reaches(a: f64, b: f64) -> bool {
+    a <= b + tolerance(b)
 }
 
 /// The generator of read `read` under `seed`: distinct reads get distinct streams.
@@ -158,10 +220,7 @@ impl<'a> Monitor<'a> {
 
     /// Reports a read's new best energy; stops everyone at the target.
     pub(crate) fn report(&self, energy: f64) {
-        if self
-            .target
-            .is_some_and(|t| energy <= t + 1e-9 * t.abs().max(1.0))
-        {
+        if self.target.is_some_and(|t| reaches(energy, t)) {
             self.stop(StopReason::EnergyTarget);
         }
     }

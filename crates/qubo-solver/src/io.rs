@@ -10,12 +10,12 @@ use crate::{Bqm, Error, Vartype};
 /// The most variables (vertices) a file may declare: 2²⁴, about 0.5 GiB of
 /// model before any term, so a corrupt header fails fast instead of
 /// exhausting memory.
-pub const MAX_VARIABLES: usize = 1 << 24;
+pub(crate) const MAX_VARIABLES: usize = 1 << 24;
 
 /// Variables a declared size may claim per token that follows it (see
 /// [`read_beasley`]): a model needs no entries, but a header that declares
 /// millions of variables in a file of a few kilobytes is corrupt.
-pub const VARIABLES_PER_TOKEN: u128 = 64;
+pub(crate) const VARIABLES_PER_TOKEN: u128 = 64;
 
 /// Whitespace-separated tokens with their 1-based line numbers.
 struct Tokens {

@@ -97,7 +97,7 @@ mod control;
 mod error;
 mod exact;
 mod flip;
-pub mod io;
+mod io;
 mod model;
 mod placement;
 mod sampler;
@@ -111,6 +111,9 @@ pub use control::{CancelToken, RunControl, StopReason};
 pub use error::{Error, IoError};
 pub use exact::ExactSolver;
 pub use flip::FlipState;
+pub use io::{
+    MaxCut, read_beasley, read_gset, read_sparse, write_beasley, write_gset, write_sparse,
+};
 pub use model::{Bqm, Storage, Vartype};
 pub use placement::{
     Decoded, EncoderConfig, Encoding, HostSpec, Placement, PlacementProblem, Violation, VmDemand,

@@ -208,7 +208,7 @@ pub(crate) fn finish<T: Coefficient>(
     let best = reads.iter().map(|r| r.energy).fold(f64::INFINITY, f64::min);
     info.time_to_best = reads
         .iter()
-        .filter(|r| r.energy <= best + 1e-9 * best.abs().max(1.0))
+        .filter(|r| crate::control::reaches(r.energy, best))
         .map(|r| r.found_at)
         .min();
     let states = reads.iter().map(|r| problem.export(&r.x)).collect();

@@ -153,7 +153,7 @@ proptest! {
             affinity: pairs.clone(),
             anti_affinity: pairs.into_iter().rev().collect(),
         };
-        let config = EncoderConfig { host_costs: balance > 0.0, balance_weight: balance, penalty };
+        let config = EncoderConfig::default().host_costs(balance > 0.0).balance_weight(balance).penalty(penalty);
         let _ = p.validate();
         let _ = p.violations(&host_of);
         let placement = p.placement(host_of.iter().map(|h| h.unwrap_or(usize::MAX)).collect());

@@ -9,9 +9,11 @@ use std::io::Cursor;
 use std::time::Duration;
 
 use common::{data_dir, random_f64, random_int, state};
-use novacron_qubo_solver::io::{self, MaxCut};
 use novacron_qubo_solver::{
     Bqm, Error, ParallelTempering, SimulatedAnnealing, TabuSearch, Vartype,
+};
+use novacron_qubo_solver::{
+    MaxCut, read_beasley, read_gset, read_sparse, write_beasley, write_gset, write_sparse,
 };
 use proptest::prelude::*;
 
@@ -19,15 +21,15 @@ use proptest::prelude::*;
 fn beasley_off_diagonal_entries_count_twice() {
     // maximize 3 x1 + 2·(-4) x1 x2 + 5 x2: f(1,1) = 0, f(1,0) = 3, f(0,1) = 5.
     let text = "1\n2 3\n1 1 3\n1 2 -4\n2 2 5\n";
-    let models = io::read_beasley(Cursor::new(text)).unwrap();
+    let models = read_beasley(Cursor::new(text)).unwrap();
     let bqm = &models[0];
     assert_eq!(bqm.energy(&[1, 1]).unwrap(), 0);
     assert_eq!(bqm.energy(&[1, 0]).unwrap(), -3);
     assert_eq!(bqm.energy(&[0, 1]).unwrap(), -5);
     assert_eq!(bqm.quadratic(0, 1).unwrap(), Some(8));
     let mut out = Vec::new();
-    io::write_beasley(&models, &mut out).unwrap();
-    assert_eq!(io::read_beasley(Cursor::new(out)).unwrap(), models);
+    write_beasley(&models, &mut out).unwrap();
+    assert_eq!(read_beasley(Cursor::new(out)).unwrap(), models);
 }
 
 #[test]
@@ -41,14 +43,14 @@ fn beasley_errors_name_the_line() {
         ("one\n", 1, "number of instances"),
     ];
     for (text, line, needle) in cases {
-        let err = io::read_beasley(Cursor::new(text)).unwrap_err();
+        let err = read_beasley(Cursor::new(text)).unwrap_err();
         match &err {
             Error::Parse { line: l, .. } => assert_eq!(*l, line, "{text:?}: {err}"),
             other => panic!("{text:?}: expected a parse error, got {other:?}"),
         }
         assert!(err.to_string().contains(needle), "{text:?}: {err}");
     }
-    let dup = io::read_beasley(Cursor::new("1\n3 2\n1 2 5\n2 1 4\n")).unwrap_err();
+    let dup = read_beasley(Cursor::new("1\n3 2\n1 2 5\n2 1 4\n")).unwrap_err();
     assert_eq!(
         dup,
         Error::DuplicateEntry {
@@ -57,32 +59,32 @@ fn beasley_errors_name_the_line() {
             j: 0
         }
     );
-    let huge = io::read_beasley(Cursor::new("1\n2 1\n1 2 9223372036854775807\n")).unwrap_err();
+    let huge = read_beasley(Cursor::new("1\n2 1\n1 2 9223372036854775807\n")).unwrap_err();
     assert!(matches!(huge, Error::Overflow { .. }));
 }
 
 #[test]
 fn gset_cut_weight_is_minus_the_energy() {
     let text = "4 5\n1 2 1\n2 3 1\n3 4 -1\n4 1 2\n1 3 1\n";
-    let graph = io::read_gset(Cursor::new(text)).unwrap();
+    let graph = read_gset(Cursor::new(text)).unwrap();
     let bqm = graph.to_bqm().unwrap();
     for k in 0..16 {
         let side = state(k, 4, Vartype::Binary);
         assert_eq!(graph.cut_value(&side).unwrap(), -bqm.energy(&side).unwrap());
     }
     let mut out = Vec::new();
-    io::write_gset(&graph, &mut out).unwrap();
-    assert_eq!(io::read_gset(Cursor::new(out)).unwrap(), graph);
+    write_gset(&graph, &mut out).unwrap();
+    assert_eq!(read_gset(Cursor::new(out)).unwrap(), graph);
     assert!(matches!(
-        io::read_gset(Cursor::new("2 1\n1 1 1\n")),
+        read_gset(Cursor::new("2 1\n1 1 1\n")),
         Err(Error::Parse { line: 2, .. })
     ));
     assert!(matches!(
-        io::read_gset(Cursor::new("3 2\n1 2 1\n2 1 1\n")),
+        read_gset(Cursor::new("3 2\n1 2 1\n2 1 1\n")),
         Err(Error::DuplicateEntry { line: 3, .. })
     ));
     assert!(matches!(
-        io::read_gset(Cursor::new("3 2\n1 2 1\n")),
+        read_gset(Cursor::new("3 2\n1 2 1\n")),
         Err(Error::Parse { line: 0, .. })
     ));
     assert!(matches!(
@@ -97,16 +99,16 @@ proptest! {
         let vartype = if spin { Vartype::Spin } else { Vartype::Binary };
         let ints = random_int(n, density, vartype, seed);
         let mut out = Vec::new();
-        io::write_sparse(&ints, &mut out).unwrap();
-        let back: Bqm<i64> = io::read_sparse(Cursor::new(out)).unwrap();
+        write_sparse(&ints, &mut out).unwrap();
+        let back: Bqm<i64> = read_sparse(Cursor::new(out)).unwrap();
         for k in 0..(1u64 << n.min(8)) {
             let s = state(k, n, vartype);
             prop_assert_eq!(back.energy(&s).unwrap(), ints.energy(&s).unwrap());
         }
         let floats = random_f64(n, density, vartype, seed);
         let mut out = Vec::new();
-        io::write_sparse(&floats, &mut out).unwrap();
-        let back: Bqm<f64> = io::read_sparse(Cursor::new(out)).unwrap();
+        write_sparse(&floats, &mut out).unwrap();
+        let back: Bqm<f64> = read_sparse(Cursor::new(out)).unwrap();
         prop_assert_eq!(back.linear_biases(), floats.linear_biases());
         prop_assert_eq!(back.interactions().collect::<Vec<_>>(), floats.interactions().collect::<Vec<_>>());
         prop_assert_eq!(back.offset(), floats.offset());
@@ -114,16 +116,16 @@ proptest! {
 
     #[test]
     fn parsers_never_panic_on_arbitrary_text(text in "[0-9 \\-\\n#a-z.]{0,200}") {
-        let _ = io::read_beasley(Cursor::new(text.as_bytes()));
-        let _ = io::read_gset(Cursor::new(text.as_bytes()));
-        let _ = io::read_sparse::<f64>(Cursor::new(text.as_bytes()));
-        let _ = io::read_sparse::<i64>(Cursor::new(text.as_bytes()));
+        let _ = read_beasley(Cursor::new(text.as_bytes()));
+        let _ = read_gset(Cursor::new(text.as_bytes()));
+        let _ = read_sparse::<f64>(Cursor::new(text.as_bytes()));
+        let _ = read_sparse::<i64>(Cursor::new(text.as_bytes()));
     }
 }
 
 #[test]
 fn sparse_format_errors() {
-    let parse = |t: &str| io::read_sparse::<f64>(Cursor::new(t)).unwrap_err();
+    let parse = |t: &str| read_sparse::<f64>(Cursor::new(t)).unwrap_err();
     assert!(matches!(parse("qubo 3\n"), Error::Parse { line: 1, .. }));
     assert!(matches!(
         parse("binary 2\n0 2 1.0\n"),
@@ -150,10 +152,10 @@ fn sparse_format_errors() {
         Error::Parse { line: 3, .. }
     ));
     assert!(matches!(
-        io::read_sparse::<i64>(Cursor::new("binary 2\n0 1 1.5\n")),
+        read_sparse::<i64>(Cursor::new("binary 2\n0 1 1.5\n")),
         Err(Error::Parse { line: 2, .. })
     ));
-    let ok: Bqm<f64> = io::read_sparse(Cursor::new(
+    let ok: Bqm<f64> = read_sparse(Cursor::new(
         "spin 2 # two spins\noffset -1\n0 0 0.5\n0 1 -1\n",
     ))
     .unwrap();
@@ -168,7 +170,7 @@ fn io_errors_carry_the_cause() {
             Err(std::io::Error::other("disk on fire"))
         }
     }
-    let err = io::read_gset(std::io::BufReader::new(Broken)).unwrap_err();
+    let err = read_gset(std::io::BufReader::new(Broken)).unwrap_err();
     assert!(
         matches!(&err, Error::Io(e) if e.message().contains("disk on fire")),
         "{err}"
@@ -196,7 +198,7 @@ fn dev_set() -> Vec<(String, Bqm<i64>)> {
     let mut out = Vec::new();
     for stem in ["bqp50", "bqp100", "bqp250"] {
         let file = std::fs::File::open(data_dir().join(format!("{stem}.txt"))).unwrap();
-        for (k, bqm) in io::read_beasley(std::io::BufReader::new(file))
+        for (k, bqm) in read_beasley(std::io::BufReader::new(file))
             .unwrap()
             .into_iter()
             .enumerate()

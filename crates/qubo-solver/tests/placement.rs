@@ -93,10 +93,7 @@ fn decoded_best_sample_is_feasible_and_optimal_on_small_cases() {
             p.anti_affinity.push((0, 1));
             p.affinity.push((2, 3));
         }
-        let config = EncoderConfig {
-            balance_weight: if seed % 3 == 0 { 0.5 } else { 0.0 },
-            ..Default::default()
-        };
+        let config = EncoderConfig::default().balance_weight(if seed % 3 == 0 { 0.5 } else { 0.0 });
         let Some((optimum, optimal)) = brute_force(&p, &config) else {
             // Infeasible by enumeration: the heuristics must say so too.
             assert!(p.first_fit_decreasing().is_err(), "seed {seed}");
@@ -160,19 +157,13 @@ fn exact_ground_state_of_a_tiny_encoding_is_the_optimum() {
 #[test]
 fn every_infeasible_state_costs_more_than_every_feasible_one() {
     let p = one_resource(&[1, 2], &[(2, 3.0), (3, 0.5)]);
-    let config = EncoderConfig {
-        balance_weight: 0.3,
-        ..Default::default()
-    };
+    let config = EncoderConfig::default().balance_weight(0.3);
     let enc = p.encode(&config).unwrap();
     // The same encoding with the penalty doubled separates every state's
     // energy into objective + P · violation, without trusting the decoder:
     // E(P) = obj + P·v and E(2P) = obj + 2P·v.
     let doubled = p
-        .encode(&EncoderConfig {
-            penalty: Some(2.0 * enc.penalty()),
-            ..config
-        })
+        .encode(&config.clone().penalty(Some(2.0 * enc.penalty())))
         .unwrap();
     let n = enc.bqm().num_variables();
     let (mut worst_feasible, mut best_infeasible) = (f64::NEG_INFINITY, f64::INFINITY);
@@ -358,10 +349,7 @@ fn infeasible_and_malformed_problems_are_errors() {
         Err(Error::InvalidProblem { .. })
     ));
     let ok = random_problem(3, 2, 1);
-    let bad_weight = EncoderConfig {
-        balance_weight: -1.0,
-        ..Default::default()
-    };
+    let bad_weight = EncoderConfig::default().balance_weight(-1.0);
     assert!(matches!(
         ok.encode(&bad_weight),
         Err(Error::InvalidParameter {
@@ -369,10 +357,7 @@ fn infeasible_and_malformed_problems_are_errors() {
             ..
         })
     ));
-    let bad_penalty = EncoderConfig {
-        penalty: Some(f64::INFINITY),
-        ..Default::default()
-    };
+    let bad_penalty = EncoderConfig::default().penalty(Some(f64::INFINITY));
     assert!(matches!(
         ok.encode(&bad_penalty),
         Err(Error::InvalidParameter {
@@ -394,10 +379,7 @@ fn an_empty_problem_encodes_to_an_empty_model() {
         ..Default::default()
     };
     let enc = p
-        .encode(&EncoderConfig {
-            host_costs: false,
-            ..Default::default()
-        })
+        .encode(&EncoderConfig::default().host_costs(false))
         .unwrap();
     let set = TabuSearch::new().seed(1).sample(enc.bqm()).unwrap();
     let placement = enc

@@ -250,13 +250,35 @@ mod neon {
     wrappers!(#[target_feature(enable = "neon")]; true);
 }
 
-/// Calls kernel `$name` at `$level`.
+/// Proof that this CPU runs a level: only [`Supported::new`] makes one, after
+/// the run-time feature check, so no caller of [`Dispatch`] can reach a
+/// `#[target_feature]` wrapper the CPU lacks without writing `unsafe`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Supported(Level);
+
+impl Supported {
+    /// The portable level, which every CPU runs.
+    pub(crate) const PORTABLE: Supported = Supported(Level::Portable);
+
+    /// A token for `level` if the CPU and the build support it.
+    pub(crate) fn new(level: Level) -> Option<Supported> {
+        level.is_supported().then_some(Supported(level))
+    }
+
+    /// The level the token vouches for.
+    pub(crate) fn level(self) -> Level {
+        self.0
+    }
+}
+
+/// Calls kernel `$name` at the level of the `Supported` token `$token`.
 macro_rules! dispatch {
-    ($level:expr, $name:ident($($arg:expr),*)) => {
-        match $level {
+    ($token:expr, $name:ident($($arg:expr),*)) => {
+        match $token.level() {
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: a `Level::Avx2` reaching dispatch comes from `Kernels::new`,
-            // which checked `Level::is_supported` (AVX2 and FMA detected).
+            // SAFETY: the level comes from a `Supported` token, which only
+            // `Supported::new` creates after `Level::is_supported` confirmed
+            // AVX2 and FMA at run time.
             Level::Avx2 => unsafe { avx2::$name($($arg),*) },
             #[cfg(all(target_arch = "x86_64", feature = "avx512"))]
             // SAFETY: as above, with AVX-512F, AVX-512VL and FMA detected.
@@ -269,58 +291,58 @@ macro_rules! dispatch {
     };
 }
 
-/// The dispatch entry points, one per kernel; `level` must be supported
-/// (guaranteed by `Kernels`, the only caller).
+/// The dispatch entry points, one per kernel, each taking the token that
+/// proves its level runs here.
 pub(crate) struct Dispatch;
 
 impl Dispatch {
-    pub(crate) fn sum<T: Float>(level: Level, x: &[T]) -> T {
+    pub(crate) fn sum<T: Float>(level: Supported, x: &[T]) -> T {
         dispatch!(level, sum(x))
     }
-    pub(crate) fn sum_accurate<T: Float>(level: Level, x: &[T]) -> f64 {
+    pub(crate) fn sum_accurate<T: Float>(level: Supported, x: &[T]) -> f64 {
         dispatch!(level, sum_accurate(x))
     }
-    pub(crate) fn dot<T: Float>(level: Level, a: &[T], b: &[T]) -> T {
+    pub(crate) fn dot<T: Float>(level: Supported, a: &[T], b: &[T]) -> T {
         dispatch!(level, dot(a, b))
     }
-    pub(crate) fn l1<T: Float>(level: Level, a: &[T], b: &[T]) -> T {
+    pub(crate) fn l1<T: Float>(level: Supported, a: &[T], b: &[T]) -> T {
         dispatch!(level, l1(a, b))
     }
-    pub(crate) fn l2_squared<T: Float>(level: Level, a: &[T], b: &[T]) -> T {
+    pub(crate) fn l2_squared<T: Float>(level: Supported, a: &[T], b: &[T]) -> T {
         dispatch!(level, l2_squared(a, b))
     }
-    pub(crate) fn dot_norms<T: Float>(level: Level, a: &[T], b: &[T]) -> (T, T, T) {
+    pub(crate) fn dot_norms<T: Float>(level: Supported, a: &[T], b: &[T]) -> (T, T, T) {
         dispatch!(level, dot_norms(a, b))
     }
-    pub(crate) fn min<T: Float>(level: Level, x: &[T]) -> T {
+    pub(crate) fn min<T: Float>(level: Supported, x: &[T]) -> T {
         dispatch!(level, min(x))
     }
-    pub(crate) fn max<T: Float>(level: Level, x: &[T]) -> T {
+    pub(crate) fn max<T: Float>(level: Supported, x: &[T]) -> T {
         dispatch!(level, max(x))
     }
-    pub(crate) fn count_above<T: Float>(level: Level, x: &[T], t: T) -> usize {
+    pub(crate) fn count_above<T: Float>(level: Supported, x: &[T], t: T) -> usize {
         dispatch!(level, count_above(x, t))
     }
-    pub(crate) fn count_below<T: Float>(level: Level, x: &[T], t: T) -> usize {
+    pub(crate) fn count_below<T: Float>(level: Supported, x: &[T], t: T) -> usize {
         dispatch!(level, count_below(x, t))
     }
-    pub(crate) fn axpy<T: Float>(level: Level, a: T, x: &[T], y: &mut [T]) {
+    pub(crate) fn axpy<T: Float>(level: Supported, a: T, x: &[T], y: &mut [T]) {
         dispatch!(level, axpy(a, x, y))
     }
-    pub(crate) fn scale<T: Float>(level: Level, a: T, x: &mut [T]) {
+    pub(crate) fn scale<T: Float>(level: Supported, a: T, x: &mut [T]) {
         dispatch!(level, scale(a, x))
     }
-    pub(crate) fn add<T: Float>(level: Level, x: &[T], y: &mut [T]) {
+    pub(crate) fn add<T: Float>(level: Supported, x: &[T], y: &mut [T]) {
         dispatch!(level, add(x, y))
     }
-    pub(crate) fn clamp<T: Float>(level: Level, x: &mut [T], lo: T, hi: T) {
+    pub(crate) fn clamp<T: Float>(level: Supported, x: &mut [T], lo: T, hi: T) {
         dispatch!(level, clamp(x, lo, hi))
     }
-    pub(crate) fn stats<T: Float>(level: Level, x: &[T]) -> Stats {
+    pub(crate) fn stats<T: Float>(level: Supported, x: &[T]) -> Stats {
         dispatch!(level, stats(x))
     }
     pub(crate) fn histogram<T: Float>(
-        level: Level,
+        level: Supported,
         x: &[T],
         lo: f64,
         hi: f64,

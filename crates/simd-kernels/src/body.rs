@@ -9,24 +9,11 @@
 //! multiply-add.
 
 use crate::element::Float;
+use crate::lanes::{LANES, reduce};
 use crate::stats::Stats;
 
-/// Accumulators per reduction: 32 `f32` = four AVX2 registers.
-pub(crate) const LANES: usize = 32;
 /// Accumulators for kernels that keep three sums at once.
 const LANES3: usize = 16;
-
-#[inline(always)]
-fn reduce<T: Float, const N: usize>(mut acc: [T; N]) -> T {
-    let mut width = N / 2;
-    while width > 0 {
-        for i in 0..width {
-            acc[i] = acc[i] + acc[i + width];
-        }
-        width /= 2;
-    }
-    acc[0]
-}
 
 #[inline(always)]
 pub(crate) fn sum<T: Float>(x: &[T]) -> T {
@@ -41,54 +28,6 @@ pub(crate) fn sum<T: Float>(x: &[T]) -> T {
         *a = *a + v;
     }
     reduce(acc)
-}
-
-/// f32 values summed in f64 lanes: every f32 is exact in f64, so the error
-/// is that of an f64 sum (n · 2^-53 relative at worst), not of an f32 sum.
-#[inline(always)]
-pub(crate) fn sum_widened(x: &[f32]) -> f64 {
-    let (chunks, rest) = x.as_chunks::<LANES>();
-    let mut acc = [0.0f64; LANES];
-    for c in chunks {
-        for i in 0..LANES {
-            acc[i] += f64::from(c[i]);
-        }
-    }
-    for (a, &v) in acc.iter_mut().zip(rest) {
-        *a += f64::from(v);
-    }
-    reduce(acc)
-}
-
-/// Neumaier's compensated sum in 16 independent lanes: the rounding error of
-/// every add is recovered exactly and summed separately.
-#[inline(always)]
-pub(crate) fn sum_neumaier(x: &[f64]) -> f64 {
-    const L: usize = 16;
-    let (chunks, rest) = x.as_chunks::<L>();
-    let mut s = [0.0f64; L];
-    let mut c = [0.0f64; L];
-    let step = |s: &mut f64, c: &mut f64, v: f64| {
-        let t = *s + v;
-        let big_s = s.abs() >= v.abs();
-        *c += if big_s { (*s - t) + v } else { (v - t) + *s };
-        *s = t;
-    };
-    for ch in chunks {
-        for i in 0..L {
-            step(&mut s[i], &mut c[i], ch[i]);
-        }
-    }
-    for (i, &v) in rest.iter().enumerate() {
-        step(&mut s[i], &mut c[i], v);
-    }
-    // Fold the lanes with the same compensation.
-    let (mut total, mut comp) = (0.0f64, 0.0f64);
-    for i in 0..L {
-        step(&mut total, &mut comp, s[i]);
-        comp += c[i];
-    }
-    total + comp
 }
 
 /// `Σ step(a_i, b_i)` over two slices, in `LANES` independent accumulators:

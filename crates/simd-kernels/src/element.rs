@@ -67,7 +67,7 @@ macro_rules! float {
             }
             #[inline(always)]
             fn sum_accurate_block(x: &[Self]) -> f64 {
-                crate::body::$accurate(x)
+                crate::accurate::$accurate(x)
             }
         }
     };
@@ -94,5 +94,16 @@ impl Int for u64 {
     #[inline(always)]
     fn to_i128(self) -> i128 {
         i128::from(self)
+    }
+}
+
+/// Combines two partial extremes; NaN wins.
+pub(crate) fn pick<T: Float, const MAX: bool>(a: T, b: T) -> T {
+    if a.is_nan() {
+        a
+    } else if b.is_nan() || (if MAX { b > a } else { b < a }) {
+        b
+    } else {
+        a
     }
 }

@@ -1,5 +1,7 @@
 //! Mergeable one-pass statistics and the histogram result.
 
+use crate::element::pick;
+
 /// Count, sum, mean, variance, min and max of a slice, mergeable exactly in
 /// the sense of Chan et al.: statistics of chunks (or threads) combine into
 /// the statistics of the whole without revisiting the data.
@@ -71,16 +73,8 @@ impl Stats {
         self.sum += other.sum;
         self.count += other.count;
         // NaN must win in both directions.
-        self.min = if self.min.is_nan() || other.min.is_nan() {
-            f64::NAN
-        } else {
-            self.min.min(other.min)
-        };
-        self.max = if self.max.is_nan() || other.max.is_nan() {
-            f64::NAN
-        } else {
-            self.max.max(other.max)
-        };
+        self.min = pick::<f64, false>(self.min, other.min);
+        self.max = pick::<f64, true>(self.max, other.max);
     }
 
     /// Number of values.
