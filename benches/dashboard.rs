@@ -57,12 +57,10 @@ fn fleet_data() -> BulkData {
 }
 
 fn query(source: MetricsSource, page_size: usize) -> DashboardQuery {
-    DashboardQuery {
-        now_ms: Some(NOW),
-        metrics_source: source,
-        page_size,
-        ..Default::default()
-    }
+    DashboardQuery::default()
+        .now_ms(Some(NOW))
+        .metrics_source(source)
+        .page_size(page_size)
 }
 
 fn dashboards(

@@ -761,7 +761,7 @@ fn stage_dashboard(fleet: &Fleet, url: &str) -> String {
             loaded.scores,
             t.elapsed().as_secs_f64() * 1e3
         );
-        let q = DashboardQuery { now_ms: Some(now), page_size: novacron_dashboard_query::MAX_PAGE_SIZE, ..Default::default() };
+        let q = DashboardQuery::default().now_ms(Some(now)).page_size(novacron_dashboard_query::MAX_PAGE_SIZE);
         let mut timings = Vec::new();
         let mut shown = None;
         for naive in [false, true] {

@@ -478,13 +478,7 @@ pub fn dashboard_cursor(data: &[u8]) {
             1 => Some("running".to_string()),
             _ => Some(text.chars().take(80).collect()),
         };
-        let query = |cursor: Option<Cursor>| DashboardQuery {
-            page_size,
-            status: status.clone(),
-            cursor,
-            now_ms: Some(1_000),
-            ..Default::default()
-        };
+        let query = |cursor: Option<Cursor>| DashboardQuery::default().page_size(page_size).status(status.clone()).cursor(cursor).now_ms(Some(1_000));
         let typed = |e: &Error| !e.to_string().is_empty();
         // Arbitrary cursor text, and the same text as an organization id.
         if let Err(e) =

@@ -103,11 +103,7 @@ fn fleet_dashboard_lists_each_organizations_vms_with_their_last_sample() {
         repo.bulk_load(&data).await.unwrap();
         let now = fleet.timestamps.last().unwrap() * 1000 + 1;
         for org in &fleet.orgs {
-            let query = DashboardQuery {
-                now_ms: Some(now),
-                page_size: 1000,
-                ..Default::default()
-            };
+            let query = DashboardQuery::default().now_ms(Some(now)).page_size(1000);
             let page = repo.dashboard(org.id as i64 + 1, &query).await.unwrap();
             let mine: Vec<_> = fleet.vms.iter().filter(|v| v.org_id == org.id).collect();
             assert_eq!(page.rows.len(), mine.len(), "{}", org.name);

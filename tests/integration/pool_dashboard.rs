@@ -40,11 +40,7 @@ fn the_public_dashboard_statement_through_the_pool_matches_the_repository() {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         for &(org, _) in &data.organizations {
-            let q = DashboardQuery {
-                now_ms: Some(now),
-                page_size: 500,
-                ..Default::default()
-            };
+            let q = DashboardQuery::default().now_ms(Some(now)).page_size(500);
             let page = repo
                 .dashboard(org, &q)
                 .await

@@ -42,6 +42,31 @@ impl PartialEq for DatabaseError {
     }
 }
 
+/// The kind of integrity rule a statement broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConstraintKind {
+    /// A unique or primary key already holds the value.
+    Unique,
+    /// The row refers to a row that does not exist (or is referred to).
+    ForeignKey,
+    /// A column that must have a value got none.
+    NotNull,
+    /// A `CHECK` constraint failed.
+    Check,
+}
+
+impl fmt::Display for ConstraintKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConstraintKind::Unique => "unique",
+            ConstraintKind::ForeignKey => "foreign-key",
+            ConstraintKind::NotNull => "not-null",
+            ConstraintKind::Check => "check",
+        })
+    }
+}
+
 /// Everything that can go wrong; every message says what was wrong, then what to do.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -55,9 +80,19 @@ pub enum Error {
     Connect(DatabaseError),
     /// Applying the migrations failed; the migrator's error is the source.
     Migrate(DatabaseError),
-    /// A statement failed (the connection dropped, the database vanished, a
-    /// constraint was violated).
+    /// A statement failed for a reason that may pass (the connection
+    /// dropped, the database went away, a timeout, a serialization
+    /// failure): retrying can succeed.
     Database(DatabaseError),
+    /// A statement broke an integrity rule of the schema (a duplicate key,
+    /// a reference to a row that does not exist): retrying the same call
+    /// fails the same way; fix the data.
+    Constraint {
+        /// Which kind of rule.
+        kind: ConstraintKind,
+        /// The database's error (the driver's error is its source).
+        error: DatabaseError,
+    },
     /// A page size of 0 or above [`MAX_PAGE_SIZE`](crate::MAX_PAGE_SIZE).
     InvalidPageSize {
         /// The size asked for.
@@ -107,6 +142,12 @@ impl fmt::Display for Error {
                 "{} failed: {}; retry, or check the database's health",
                 e.operation, e.message
             ),
+            Error::Constraint { kind, error } => write!(
+                f,
+                "{} violates a {kind} constraint: {}; retrying will not help, fix the data \
+                 (an id that exists, a name not yet taken)",
+                error.operation, error.message
+            ),
             Error::InvalidPageSize { got } => write!(
                 f,
                 "page size {got} is invalid; pass 1..={}",
@@ -133,12 +174,39 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Connect(e) | Error::Database(e) | Error::Migrate(e) => Some(e.source.as_ref()),
+            Error::Constraint { error, .. } => Some(error.source.as_ref()),
             _ => None,
         }
     }
 }
 
-/// Maps a driver error for `operation`.
+impl Error {
+    /// Whether the same call may succeed if retried: connection and
+    /// statement failures (a dropped connection, a restart, a timeout), not
+    /// bad input, constraint violations or configuration errors.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Connect(_) | Error::Database(_))
+    }
+}
+
+/// Maps a driver error for `operation`: integrity violations to
+/// [`Error::Constraint`], everything else to [`Error::Database`].
 pub(crate) fn db(operation: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
-    move |e| Error::Database(DatabaseError::new(operation, e))
+    move |e| {
+        let kind = match &e {
+            sqlx::Error::Database(d) => match d.kind() {
+                sqlx::error::ErrorKind::UniqueViolation => Some(ConstraintKind::Unique),
+                sqlx::error::ErrorKind::ForeignKeyViolation => Some(ConstraintKind::ForeignKey),
+                sqlx::error::ErrorKind::NotNullViolation => Some(ConstraintKind::NotNull),
+                sqlx::error::ErrorKind::CheckViolation => Some(ConstraintKind::Check),
+                _ => None,
+            },
+            _ => None,
+        };
+        let error = DatabaseError::new(operation, e);
+        match kind {
+            Some(kind) => Error::Constraint { kind, error },
+            None => Error::Database(error),
+        }
+    }
 }

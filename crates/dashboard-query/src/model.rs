@@ -177,8 +177,10 @@ pub enum MetricsSource {
     LatestTable,
 }
 
-/// Options of a dashboard load.
+/// Options of a dashboard load; start from `DashboardQuery::default()` and
+/// chain the setters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DashboardQuery {
     /// Only VMs with this status.
     pub status: Option<String>,
@@ -207,6 +209,57 @@ impl Default for DashboardQuery {
             scores_window: Duration::from_secs(3600),
             metrics_source: MetricsSource::History,
         }
+    }
+}
+
+impl DashboardQuery {
+    /// Only VMs with this status (`None`: all).
+    #[must_use]
+    pub fn status(mut self, status: impl Into<Option<String>>) -> Self {
+        self.status = status.into();
+        self
+    }
+
+    /// Rows per page (checked by the repository: `1..=MAX_PAGE_SIZE`).
+    #[must_use]
+    pub fn page_size(mut self, rows: usize) -> Self {
+        self.page_size = rows;
+        self
+    }
+
+    /// Continue after the page that returned this cursor (`None`: the first page).
+    #[must_use]
+    pub fn cursor(mut self, cursor: impl Into<Option<Cursor>>) -> Self {
+        self.cursor = cursor.into();
+        self
+    }
+
+    /// The time "now" for the windows (`None`: the clock).
+    #[must_use]
+    pub fn now_ms(mut self, now: impl Into<Option<TimestampMs>>) -> Self {
+        self.now_ms = now.into();
+        self
+    }
+
+    /// Metrics older than this are not shown.
+    #[must_use]
+    pub fn metrics_window(mut self, window: Duration) -> Self {
+        self.metrics_window = window;
+        self
+    }
+
+    /// Scores older than this are not shown.
+    #[must_use]
+    pub fn scores_window(mut self, window: Duration) -> Self {
+        self.scores_window = window;
+        self
+    }
+
+    /// Where latest metrics come from.
+    #[must_use]
+    pub fn metrics_source(mut self, source: MetricsSource) -> Self {
+        self.metrics_source = source;
+        self
     }
 }
 

@@ -64,13 +64,21 @@ macro_rules! pg_rest {
          ORDER BY ps.calculated_at_ms DESC LIMIT 1) s ON true "
     };
 }
+// The page predicate, written once: live VMs, the status filter ($2), the
+// keyset position ($3, $4), the order; the caller appends the limit.
+#[cfg(feature = "postgres")]
+macro_rules! pg_after {
+    () => {
+        "v.deleted_at_ms IS NULL \
+         AND ($2::text IS NULL OR v.status = $2) \
+         AND (v.name, v.id) > ($3, $4) \
+         ORDER BY v.name, v.id LIMIT "
+    };
+}
 #[cfg(feature = "postgres")]
 macro_rules! pg_page {
     () => {
-        "WHERE v.organization_id = $1 AND v.deleted_at_ms IS NULL \
-         AND ($2::text IS NULL OR v.status = $2) \
-         AND (v.name, v.id) > ($3, $4) \
-         ORDER BY v.name, v.id LIMIT $7"
+        concat!("WHERE v.organization_id = $1 AND ", pg_after!(), "$7")
     };
 }
 
@@ -82,16 +90,16 @@ pub(crate) const POSTGRES: Sql = Sql {
         pg_columns!(),
         pg_history!(),
         pg_rest!(),
-        "WHERE v.id = ANY($1) AND v.deleted_at_ms IS NULL \
-         AND ($2::text IS NULL OR v.status = $2) \
-         AND (v.name, v.id) > ($3, $4) \
-         ORDER BY v.name, v.id LIMIT $7"
+        "WHERE v.organization_id = $8 AND v.id = ANY($1) AND ",
+        pg_after!(),
+        "$7"
     ),
-    naive_vms: "SELECT id, name, status, cpu_cores, memory_mib, created_at_ms FROM vms v \
-                WHERE v.organization_id = $1 AND v.deleted_at_ms IS NULL \
-                AND ($2::text IS NULL OR v.status = $2) \
-                AND (v.name, v.id) > ($3, $4) \
-                ORDER BY v.name, v.id LIMIT $5",
+    naive_vms: concat!(
+        "SELECT id, name, status, cpu_cores, memory_mib, created_at_ms FROM vms v \
+         WHERE v.organization_id = $1 AND ",
+        pg_after!(),
+        "$5"
+    ),
     naive_metrics: "SELECT ts_ms, cpu, memory, disk, net_rx, net_tx, performance_score FROM vm_metrics \
                     WHERE vm_id = $1 AND ts_ms >= $2 ORDER BY ts_ms DESC LIMIT 1",
     naive_alerts: "SELECT severity, alert_type FROM alerts WHERE vm_id = $1 AND resolved_at_ms IS NULL",
@@ -118,6 +126,7 @@ pub(crate) const POSTGRES_EXPLAIN: &str = concat!(
 // min/max optimisation makes each one a single search); window functions
 // measured far slower.
 
+#[cfg(feature = "sqlite")]
 macro_rules! lite_columns {
     () => {
         "SELECT v.id, v.name, v.status, v.cpu_cores, v.memory_mib, v.created_at_ms, \
@@ -132,17 +141,20 @@ macro_rules! lite_columns {
          FROM vms v "
     };
 }
+#[cfg(feature = "sqlite")]
 macro_rules! lite_history {
     () => {
         "LEFT JOIN vm_metrics m ON m.vm_id = v.id \
          AND m.ts_ms = (SELECT max(mm.ts_ms) FROM vm_metrics mm WHERE mm.vm_id = v.id) AND m.ts_ms >= ?5 "
     };
 }
+#[cfg(feature = "sqlite")]
 macro_rules! lite_latest {
     () => {
         "LEFT JOIN vm_latest_metrics m ON m.vm_id = v.id AND m.ts_ms >= ?5 "
     };
 }
+#[cfg(feature = "sqlite")]
 macro_rules! lite_scores {
     () => {
         "LEFT JOIN performance_scores s ON s.vm_id = v.id \
@@ -150,12 +162,20 @@ macro_rules! lite_scores {
          AND s.calculated_at_ms >= ?6 "
     };
 }
-macro_rules! lite_page {
+// The page predicate, as pg_after.
+#[cfg(feature = "sqlite")]
+macro_rules! lite_after {
     () => {
-        "WHERE v.organization_id = ?1 AND v.deleted_at_ms IS NULL \
+        "v.deleted_at_ms IS NULL \
          AND (?2 IS NULL OR v.status = ?2) \
          AND (v.name, v.id) > (?3, ?4) \
-         ORDER BY v.name, v.id LIMIT ?7"
+         ORDER BY v.name, v.id LIMIT "
+    };
+}
+#[cfg(feature = "sqlite")]
+macro_rules! lite_page {
+    () => {
+        concat!("WHERE v.organization_id = ?1 AND ", lite_after!(), "?7")
     };
 }
 
@@ -177,16 +197,16 @@ pub(crate) const SQLITE: Sql = Sql {
         lite_columns!(),
         lite_history!(),
         lite_scores!(),
-        "WHERE v.id IN (SELECT value FROM json_each(?1)) AND v.deleted_at_ms IS NULL \
-         AND (?2 IS NULL OR v.status = ?2) \
-         AND (v.name, v.id) > (?3, ?4) \
-         ORDER BY v.name, v.id LIMIT ?7"
+        "WHERE v.organization_id = ?8 AND v.id IN (SELECT value FROM json_each(?1)) AND ",
+        lite_after!(),
+        "?7"
     ),
-    naive_vms: "SELECT id, name, status, cpu_cores, memory_mib, created_at_ms FROM vms v \
-                WHERE v.organization_id = ?1 AND v.deleted_at_ms IS NULL \
-                AND (?2 IS NULL OR v.status = ?2) \
-                AND (v.name, v.id) > (?3, ?4) \
-                ORDER BY v.name, v.id LIMIT ?5",
+    naive_vms: concat!(
+        "SELECT id, name, status, cpu_cores, memory_mib, created_at_ms FROM vms v \
+         WHERE v.organization_id = ?1 AND ",
+        lite_after!(),
+        "?5"
+    ),
     naive_metrics: "SELECT ts_ms, cpu, memory, disk, net_rx, net_tx, performance_score FROM vm_metrics \
                     WHERE vm_id = ?1 AND ts_ms >= ?2 ORDER BY ts_ms DESC LIMIT 1",
     naive_alerts: "SELECT severity, alert_type FROM alerts WHERE vm_id = ?1 AND resolved_at_ms IS NULL",

@@ -6,15 +6,12 @@ mod common;
 
 use common::{NOW, all_backends, fleet, load};
 use novacron_dashboard_query::{
-    Cursor, DashboardQuery, DashboardRow, Error, MAX_PAGE_SIZE, MetricSample, MetricsSource,
-    NewAlert, NewVm, Severity,
+    ConstraintKind, Cursor, DashboardQuery, DashboardRow, Error, MAX_PAGE_SIZE, MetricSample,
+    MetricsSource, NewAlert, NewVm, Severity,
 };
 
 fn query() -> DashboardQuery {
-    DashboardQuery {
-        now_ms: Some(NOW),
-        ..Default::default()
-    }
+    DashboardQuery::default().now_ms(Some(NOW))
 }
 
 /// Every page of a dashboard, following cursors.
@@ -50,12 +47,10 @@ async fn single_query_equals_the_naive_n_plus_1_on_random_fleets() {
             for org in 1..=4 {
                 for status in [None, Some("running".to_string())] {
                     for source in [MetricsSource::History, MetricsSource::LatestTable] {
-                        let q = DashboardQuery {
-                            status: status.clone(),
-                            page_size: 17,
-                            metrics_source: source,
-                            ..query()
-                        };
+                        let q = query()
+                            .status(status.clone())
+                            .page_size(17)
+                            .metrics_source(source);
                         let fast = all_pages(&b.repo, org, &q, false).await;
                         let naive = all_pages(&b.repo, org, &q, true).await;
                         assert_eq!(
@@ -65,13 +60,7 @@ async fn single_query_equals_the_naive_n_plus_1_on_random_fleets() {
                         );
                         let whole = b
                             .repo
-                            .dashboard(
-                                org,
-                                &DashboardQuery {
-                                    page_size: MAX_PAGE_SIZE,
-                                    ..q.clone()
-                                },
-                            )
+                            .dashboard(org, &q.clone().page_size(MAX_PAGE_SIZE))
                             .await
                             .unwrap();
                         assert_eq!(whole.rows, fast, "{}: paging changes nothing", b.name);
@@ -163,21 +152,51 @@ async fn a_dashboard_is_one_statement_at_10_and_1000_vms() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_for_vms_never_returns_another_organizations_vms() {
+    for b in all_backends().await {
+        let (data, deleted) = fleet(2, 60, 1, 9);
+        load(&b.repo, &data, &deleted).await;
+        let all = query().page_size(MAX_PAGE_SIZE);
+        let org1 = b.repo.dashboard(1, &all).await.unwrap().rows;
+        let org2 = b.repo.dashboard(2, &all).await.unwrap().rows;
+        assert!(!org1.is_empty() && !org2.is_empty(), "{}", b.name);
+        // Every id of both tenants, asked for by each tenant in turn.
+        let ids: Vec<i64> = org1.iter().chain(&org2).map(|r| r.vm_id).collect();
+        assert_eq!(
+            b.repo.dashboard_for_vms(1, &ids, &query()).await.unwrap(),
+            org1,
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            b.repo.dashboard_for_vms(2, &ids, &query()).await.unwrap(),
+            org2,
+            "{}",
+            b.name
+        );
+        assert!(
+            b.repo
+                .dashboard_for_vms(3, &ids, &query())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyset_pages_have_no_gaps_or_duplicates() {
     for b in all_backends().await {
         let (data, deleted) = fleet(1, 250, 2, 3);
         load(&b.repo, &data, &deleted).await;
         let whole = b.repo.dashboard(1, &query()).await.unwrap().rows;
         for page_size in [1, 7, 50, 249, 250, 251] {
-            let q = DashboardQuery {
-                page_size,
-                ..query()
-            };
+            let q = query().page_size(page_size);
             let rows = all_pages(&b.repo, 1, &q, false).await;
             assert_eq!(rows, whole, "{} page size {page_size}", b.name);
         }
         let ids = [whole[3].vm_id, whole[0].vm_id, 999_999];
-        let some = b.repo.dashboard_for_vms(&ids, &query()).await.unwrap();
+        let some = b.repo.dashboard_for_vms(1, &ids, &query()).await.unwrap();
         let mut expected = vec![whole[0].clone(), whole[3].clone()];
         expected.sort_by(|a, b| (&a.name, a.vm_id).cmp(&(&b.name, b.vm_id)));
         assert_eq!(some, expected, "{}", b.name);
@@ -190,32 +209,15 @@ async fn bad_pages_and_cursors_are_errors() {
         let (data, deleted) = fleet(2, 40, 1, 5);
         load(&b.repo, &data, &deleted).await;
         for page_size in [0, MAX_PAGE_SIZE + 1] {
-            let q = DashboardQuery {
-                page_size,
-                ..query()
-            };
+            let q = query().page_size(page_size);
             assert_eq!(
                 b.repo.dashboard(1, &q).await.unwrap_err(),
                 Error::InvalidPageSize { got: page_size }
             );
         }
-        let first = b
-            .repo
-            .dashboard(
-                1,
-                &DashboardQuery {
-                    page_size: 5,
-                    ..query()
-                },
-            )
-            .await
-            .unwrap();
+        let first = b.repo.dashboard(1, &query().page_size(5)).await.unwrap();
         let cursor = first.next_cursor.unwrap();
-        let with = |c: Cursor| DashboardQuery {
-            page_size: 5,
-            cursor: Some(c),
-            ..query()
-        };
+        let with = |c: Cursor| query().page_size(5).cursor(Some(c));
         assert!(b.repo.dashboard(1, &with(cursor.clone())).await.is_ok());
         for garbage in ["", "not a cursor!", "AAAA", "%%%"] {
             assert!(
@@ -244,10 +246,7 @@ async fn bad_pages_and_cursors_are_errors() {
             b.repo.dashboard(2, &with(cursor.clone())).await,
             Err(Error::InvalidCursor { .. })
         ));
-        let filtered = DashboardQuery {
-            status: Some("running".into()),
-            ..with(cursor.clone())
-        };
+        let filtered = with(cursor.clone()).status(Some("running".into()));
         assert!(matches!(
             b.repo.dashboard(1, &filtered).await,
             Err(Error::InvalidCursor { .. })
@@ -264,7 +263,7 @@ async fn bad_pages_and_cursors_are_errors() {
         assert!(empty.rows.is_empty() && empty.next_cursor.is_none());
         assert!(matches!(
             b.repo
-                .dashboard_for_vms(&vec![1; MAX_PAGE_SIZE + 1], &query())
+                .dashboard_for_vms(1, &vec![1; MAX_PAGE_SIZE + 1], &query())
                 .await,
             Err(Error::InvalidInput { .. })
         ));
@@ -322,15 +321,9 @@ async fn values_are_bound_never_spliced() {
             assert_eq!(row.alert_types, vec![evil[k].to_string()]);
         }
         // A status filter made of SQL is just a value that matches nothing.
-        let q = DashboardQuery {
-            status: Some("running' OR 'a'='a".into()),
-            ..query()
-        };
+        let q = query().status(Some("running' OR 'a'='a".into()));
         assert!(b.repo.dashboard(org, &q).await.unwrap().rows.is_empty());
-        let q = DashboardQuery {
-            status: Some(evil[1].into()),
-            ..query()
-        };
+        let q = query().status(Some(evil[1].into()));
         assert_eq!(b.repo.dashboard(org, &q).await.unwrap().rows.len(), 1);
         assert_eq!(b.repo.counts().await.unwrap().vms, evil.len() as u64);
     }
@@ -403,10 +396,11 @@ async fn bad_writes_are_errors() {
             .await
             .unwrap_err();
         assert!(
-            matches!(&err, Error::Database(e) if e.operation() == "create vm"),
+            matches!(&err, Error::Constraint { kind: ConstraintKind::ForeignKey, error } if error.operation() == "create vm"),
             "{}: {err}",
             b.name
         );
+        assert!(!err.is_transient());
         assert!(std::error::Error::source(&err).is_some());
         // A metric of an unknown VM rolls the whole batch back.
         let good = MetricSample {
@@ -425,7 +419,10 @@ async fn bad_writes_are_errors() {
         };
         assert!(matches!(
             b.repo.record_metrics(&[good, bad]).await,
-            Err(Error::Database(_))
+            Err(Error::Constraint {
+                kind: ConstraintKind::ForeignKey,
+                ..
+            })
         ));
         assert_eq!(b.repo.counts().await.unwrap().metrics, 0, "{}", b.name);
         b.repo.record_metrics(&[good]).await.unwrap();
@@ -437,10 +434,7 @@ async fn bad_writes_are_errors() {
             .await
             .unwrap();
         for source in [MetricsSource::History, MetricsSource::LatestTable] {
-            let q = DashboardQuery {
-                metrics_source: source,
-                ..query()
-            };
+            let q = query().metrics_source(source);
             assert_eq!(
                 b.repo.dashboard(org, &q).await.unwrap().rows[0]
                     .metrics
@@ -463,7 +457,10 @@ async fn bad_writes_are_errors() {
         data.scores.clear();
         assert!(matches!(
             b.repo.bulk_load(&data).await,
-            Err(Error::Database(_))
+            Err(Error::Constraint {
+                kind: ConstraintKind::Unique,
+                ..
+            })
         ));
     }
 }
@@ -476,13 +473,7 @@ fn arbitrary_cursor_text_is_rejected_never_a_panic() {
     let (data, deleted) = fleet(1, 30, 1, 8);
     rt.block_on(load(&b.repo, &data, &deleted));
     let valid = rt
-        .block_on(b.repo.dashboard(
-            1,
-            &DashboardQuery {
-                page_size: 4,
-                ..query()
-            },
-        ))
+        .block_on(b.repo.dashboard(1, &query().page_size(4)))
         .unwrap()
         .next_cursor
         .unwrap();
@@ -494,11 +485,7 @@ fn arbitrary_cursor_text_is_rejected_never_a_panic() {
     );
     runner
         .run(&strategy, |(junk, edits)| {
-            let q = |c: &str| DashboardQuery {
-                page_size: 4,
-                cursor: Some(Cursor::from_string(c)),
-                ..query()
-            };
+            let q = |c: &str| query().page_size(4).cursor(Some(Cursor::from_string(c)));
             let r = rt.block_on(b.repo.dashboard(1, &q(&junk)));
             prop_assert!(
                 matches!(r, Err(Error::InvalidCursor { .. })),

@@ -10,10 +10,7 @@ use common::{NOW, fleet, load};
 use novacron_dashboard_query::{ConnectOptions, DashboardQuery, DashboardRepository, Error};
 
 fn query() -> DashboardQuery {
-    DashboardQuery {
-        now_ms: Some(NOW),
-        ..Default::default()
-    }
+    DashboardQuery::default().now_ms(Some(NOW))
 }
 
 /// Every `Node Type` of a JSON plan that scans `relation`.
@@ -131,10 +128,7 @@ async fn postgres_over_a_unix_socket_gives_the_same_dashboard() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_databases_are_connect_errors() {
-    let opts = ConnectOptions {
-        acquire_timeout: Duration::from_secs(2),
-        ..Default::default()
-    };
+    let opts = ConnectOptions::default().acquire_timeout(Duration::from_secs(2));
     // Nothing listens on port 1.
     let err = DashboardRepository::connect_with("postgres://postgres@127.0.0.1:1/nope", &opts)
         .await
@@ -171,6 +165,7 @@ async fn a_database_dropped_under_the_repository_is_an_error_with_its_cause() {
         matches!(&err, Error::Database(e) if e.operation() == "dashboard"),
         "{err}"
     );
+    assert!(err.is_transient() && err.to_string().contains("retry"));
     let cause = std::error::Error::source(&err).unwrap().to_string();
     assert!(!cause.is_empty());
 }

@@ -14,10 +14,7 @@ use novacron_dashboard_query::{BulkData, ConnectOptions, DashboardQuery, Dashboa
 use novacron_testkit::TestDb;
 
 fn query() -> DashboardQuery {
-    DashboardQuery {
-        now_ms: Some(NOW),
-        ..Default::default()
-    }
+    DashboardQuery::default().now_ms(Some(NOW))
 }
 
 /// Org 1 holds 10 VMs, org 2 holds 1,000.

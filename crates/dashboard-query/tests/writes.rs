@@ -7,7 +7,7 @@ mod common;
 
 use common::{NOW, all_backends, fleet};
 use novacron_dashboard_query::{
-    BulkData, DashboardQuery, Error, LoadReport, MetricSample, NewVm, ScoreSample,
+    BulkData, ConstraintKind, DashboardQuery, Error, LoadReport, MetricSample, NewVm, ScoreSample,
 };
 
 fn sample(vm_id: i64, ts_ms: i64, cpu: f64) -> MetricSample {
@@ -46,10 +46,7 @@ fn vm(id: Option<i64>, org: i64, name: &str) -> NewVm {
 }
 
 fn query() -> DashboardQuery {
-    DashboardQuery {
-        now_ms: Some(NOW),
-        ..Default::default()
-    }
+    DashboardQuery::default().now_ms(Some(NOW))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,7 +114,18 @@ async fn a_bulk_load_that_fails_in_its_last_part_leaves_nothing_behind() {
         // The last part (scores) names a VM that does not exist.
         data.scores.push(score(9_999_999, NOW, 0.5));
         let err = b.repo.bulk_load(&data).await.expect_err("foreign key");
-        assert!(matches!(err, Error::Database(_)), "{}: {err:?}", b.name);
+        assert!(
+            matches!(
+                err,
+                Error::Constraint {
+                    kind: ConstraintKind::ForeignKey,
+                    ..
+                }
+            ),
+            "{}: {err:?}",
+            b.name
+        );
+        assert!(!err.is_transient() && err.to_string().contains("retrying will not help"));
         // Was: organizations, VMs, metrics and alerts stayed committed.
         assert_eq!(
             b.repo.counts().await.unwrap(),
@@ -211,6 +219,16 @@ async fn an_explicit_vm_id_moves_later_ids_past_it_on_every_backend() {
             .create_vm(&vm(Some(500), org, "dup"))
             .await
             .expect_err("duplicate id");
-        assert!(matches!(err, Error::Database(_)), "{}: {err:?}", b.name);
+        assert!(
+            matches!(
+                err,
+                Error::Constraint {
+                    kind: ConstraintKind::Unique,
+                    ..
+                }
+            ),
+            "{}: {err:?}",
+            b.name
+        );
     }
 }

@@ -75,11 +75,14 @@
 //!
 //! # Performance
 //!
-//! Baselines are `numpy.percentile`, sort-then-pick, repeated
-//! `select_nth_unstable`, the seed's bubble sort, and the
-//! `sketches-ddsketch`, `tdigest` and `hdrhistogram` crates; the measured
-//! ratios and the commands that produced them are in `docs/benchmarks.md`
-//! (criterion suite `benches/percentile.rs`).
+//! Four exact quantiles of 1e6 uniform f64 run **4.2×** faster than
+//! `numpy.percentile` (8.0× at 1e7; median of 11 interleaved rounds) and
+//! **8.1×** faster than sort-then-pick on one thread (9.7× at 1e7); at 1e4
+//! values they are **1203×** the platform's bubble sort. Sketches are compared
+//! with `sketches-ddsketch`, `tdigest` and `hdrhistogram` in the same suite.
+//! Figures and commands: `docs/benchmarks.md` ("novacron-percentile";
+//! criterion suite `benches/percentile.rs`, script
+//! `benches/scripts/numpy_percentile.py`).
 //!
 //! # Crate features
 //!

@@ -68,9 +68,13 @@
 //!
 //! # Performance
 //!
-//! Baselines are the naive scalar loop, ndarray, numpy and simsimd; measured
-//! ratios and the commands that produced them are in `docs/benchmarks.md`
-//! (criterion suite `benches/simd.rs`).
+//! At 4 KiB (in L1) the AVX2 sum of f32 runs **17.5×** the naive scalar loop
+//! and 3.0× ndarray; the dot product 12.4× and 2.8×; fused `stats` of f64
+//! 18× a Welford loop. At 256 MiB (DRAM) the kernels are bandwidth-bound:
+//! 4.1× the naive sum, 1.4× ndarray. numpy and simsimd are compared by an
+//! interleaved script. Figures and commands: `docs/benchmarks.md`
+//! ("novacron-simd-kernels"; criterion suite `benches/simd.rs`, script
+//! `benches/scripts/numpy_simd.py`).
 //!
 //! # Crate features
 //!

@@ -9,226 +9,33 @@
 //! symbolic batch and no initial states) and doubles GEMM speed at large
 //! batches. Every call into the engine runs under `catch_unwind`.
 
+mod load;
+mod source;
+mod spec;
+mod split;
+
+pub use source::{DEFAULT_BATCH_CLASSES, MAX_BATCH_CLASS, ModelOptions, ModelSource};
+pub use spec::{Dim, TensorSpec};
+
+use load::*;
+use split::*;
+
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::io::Cursor;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
 use tract_onnx::prelude::{
-    Datum, Framework, InferenceFact, InferenceModel, InferenceModelExt, IntoTValue, IntoTensor,
-    TDim, TValue, Tensor, TypedModel, TypedSimplePlan, TypedSimpleState, tvec,
+    Datum, InferenceModel, IntoTValue, IntoTensor, TDim, TValue, Tensor, TypedSimplePlan,
+    TypedSimpleState, tvec,
 };
-use tract_onnx::tract_core::model::IntoRunnable;
 use tract_onnx::tract_core::ops::konst::Const;
 use tract_onnx::tract_hir::infer::Factoid;
 
 use crate::budget::lock;
 use crate::budget::{Backpressure, Budget, Reservation};
 use crate::error::{Error, Result};
-
-/// Where a model's bytes come from.
-#[derive(Clone)]
-#[non_exhaustive]
-pub enum ModelSource {
-    /// A file, read again whenever a new batch plan is built (nothing kept in memory).
-    Path(PathBuf),
-    /// Bytes in memory, shared (the registry charges them to the budget).
-    Bytes(Arc<[u8]>),
-}
-
-impl fmt::Debug for ModelSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ModelSource::Path(p) => f.debug_tuple("Path").field(p).finish(),
-            ModelSource::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
-        }
-    }
-}
-
-impl ModelSource {
-    /// A source reading `path`.
-    pub fn path(path: impl Into<PathBuf>) -> ModelSource {
-        ModelSource::Path(path.into())
-    }
-
-    /// A source holding `bytes`.
-    pub fn bytes(bytes: impl Into<Arc<[u8]>>) -> ModelSource {
-        ModelSource::Bytes(bytes.into())
-    }
-
-    /// Size of the serialized model, bytes (the weights dominate it).
-    pub fn len(&self) -> Result<u64> {
-        match self {
-            ModelSource::Bytes(b) => Ok(b.len() as u64),
-            ModelSource::Path(p) => std::fs::metadata(p)
-                .map(|m| m.len())
-                .map_err(|e| io_error(p, &e)),
-        }
-    }
-
-    /// Whether the source holds no bytes.
-    pub fn is_empty(&self) -> Result<bool> {
-        Ok(self.len()? == 0)
-    }
-
-    /// Bytes this source keeps in memory.
-    pub fn resident_bytes(&self) -> u64 {
-        match self {
-            ModelSource::Bytes(b) => b.len() as u64,
-            ModelSource::Path(_) => 0,
-        }
-    }
-
-    fn read(&self) -> Result<std::borrow::Cow<'_, [u8]>> {
-        match self {
-            ModelSource::Bytes(b) => Ok(std::borrow::Cow::Borrowed(b)),
-            ModelSource::Path(p) => std::fs::read(p)
-                .map(std::borrow::Cow::Owned)
-                .map_err(|e| io_error(p, &e)),
-        }
-    }
-}
-
-fn io_error(path: &std::path::Path, e: &std::io::Error) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        cause: e.to_string(),
-    }
-}
-
-/// The batch classes used unless configured: one plan each, built on first use.
-pub const DEFAULT_BATCH_CLASSES: [usize; 5] = [1, 8, 32, 128, 256];
-
-/// The largest batch class accepted (a plan's buffers grow with it).
-pub const MAX_BATCH_CLASS: usize = 65_536;
-
-/// How a model is loaded.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct ModelOptions {
-    batch_classes: Vec<usize>,
-    load_peak_factor: f64,
-    warmup: bool,
-}
-
-impl Default for ModelOptions {
-    /// Batch classes [`DEFAULT_BATCH_CLASSES`]; a load reserves 6× the model
-    /// size (tract 0.23.9 peaked at 4.0–5.5× loading a 16 MiB MatMul here:
-    /// the file, its protobuf, the decoded tensors, the typed graph and the
-    /// packed weights overlap; see docs/benchmarks.md); warm-up on (one run
-    /// of the smallest batch plan at load).
-    fn default() -> Self {
-        ModelOptions {
-            batch_classes: DEFAULT_BATCH_CLASSES.to_vec(),
-            load_peak_factor: 6.0,
-            warmup: true,
-        }
-    }
-}
-
-impl ModelOptions {
-    /// The concrete batch sizes to plan for (sorted and deduplicated here).
-    /// A request larger than the largest is split.
-    pub fn batch_classes(mut self, classes: impl IntoIterator<Item = usize>) -> Self {
-        let mut v: Vec<usize> = classes.into_iter().collect();
-        v.sort_unstable();
-        v.dedup();
-        self.batch_classes = v;
-        self
-    }
-
-    /// Bytes reserved while a plan is built, as a multiple of the model's size.
-    pub fn load_peak_factor(mut self, factor: f64) -> Self {
-        self.load_peak_factor = factor;
-        self
-    }
-
-    /// Whether a load runs the first plan once on zeros.
-    pub fn warmup(mut self, on: bool) -> Self {
-        self.warmup = on;
-        self
-    }
-
-    /// The batch classes.
-    pub fn batch_class_sizes(&self) -> &[usize] {
-        &self.batch_classes
-    }
-
-    pub(crate) fn validate(&self) -> Result<()> {
-        if self.batch_classes.is_empty()
-            || self.batch_classes[0] == 0
-            || self
-                .batch_classes
-                .last()
-                .is_some_and(|&c| c > MAX_BATCH_CLASS)
-        {
-            return Err(Error::InvalidConfig {
-                field: "batch_classes",
-                problem: format!(
-                    "{:?} must be non-empty sizes in 1..={MAX_BATCH_CLASS}, e.g. [1, 8, 32, 128, 256]",
-                    self.batch_classes
-                ),
-            });
-        }
-        if !(self.load_peak_factor.is_finite() && (1.0..=16.0).contains(&self.load_peak_factor)) {
-            return Err(Error::InvalidConfig {
-                field: "load_peak_factor",
-                problem: format!(
-                    "{} is outside [1, 16]; tract peaks at 4-5.5x the model size",
-                    self.load_peak_factor
-                ),
-            });
-        }
-        Ok(())
-    }
-}
-
-/// One dimension of a declared input or output.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Dim {
-    /// The batch dimension.
-    Batch,
-    /// A fixed size.
-    Fixed(usize),
-    /// A free size bound per call (e.g. a sequence length), by name.
-    Free(String),
-}
-
-impl fmt::Display for Dim {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Dim::Batch => f.write_str("N"),
-            Dim::Fixed(n) => write!(f, "{n}"),
-            Dim::Free(s) => f.write_str(s),
-        }
-    }
-}
-
-/// A declared input or output: name and shape.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TensorSpec {
-    /// The graph's name for it.
-    pub name: String,
-    /// Its dimensions.
-    pub dims: Vec<Dim>,
-}
-
-impl TensorSpec {
-    /// Index of the batch dimension, if it has one.
-    pub fn batch_axis(&self) -> Option<usize> {
-        self.dims.iter().position(|d| *d == Dim::Batch)
-    }
-
-    fn shape_string(&self) -> String {
-        let d: Vec<String> = self.dims.iter().map(ToString::to_string).collect();
-        format!("[{}]", d.join(", "))
-    }
-}
 
 struct Plan {
     plan: Arc<TypedSimplePlan>,
@@ -273,170 +80,6 @@ impl fmt::Debug for Model {
             .field("resident_bytes", &self.resident_bytes())
             .finish()
     }
-}
-
-fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic without a message".to_string()
-    }
-}
-
-/// Runs `f`, turning a panic into [`Error::EnginePanic`].
-fn guarded<T>(model: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(r) => r,
-        Err(p) => Err(Error::EnginePanic {
-            model: model.to_string(),
-            cause: panic_message(&*p),
-        }),
-    }
-}
-
-fn onnx() -> &'static tract_onnx::Onnx {
-    static ONNX: OnceLock<tract_onnx::Onnx> = OnceLock::new();
-    ONNX.get_or_init(tract_onnx::onnx)
-}
-
-const RECURRENT_OPS: [&str; 4] = ["LSTM", "GRU", "RNN", "Scan"];
-
-/// Bytes of the graph's constant tensors (its weights), as parsed.
-fn weight_bytes(model: &InferenceModel) -> u64 {
-    model
-        .nodes()
-        .iter()
-        .filter_map(|n| n.op_as::<Const>())
-        .map(|k| (k.val().len() * k.val().datum_type().size_of()) as u64)
-        .sum()
-}
-
-/// Refuses constants the graph would materialize while it is typed
-/// (`ConstantOfShape`, `Expand` or `Tile` of constant inputs) when they are
-/// larger than `limit` bytes: a 300-byte file can ask for terabytes.
-fn check_folded_sizes(model: &InferenceModel, limit: u64) -> Result<()> {
-    let values = |outlet: Option<&tract_onnx::prelude::OutletId>| -> Option<Vec<i64>> {
-        let k = model.node(outlet?.node).op_as::<Const>()?;
-        let t = k.val().cast_to::<i64>().ok()?;
-        let v = t.to_plain_array_view::<i64>().ok()?;
-        Some(v.iter().copied().collect())
-    };
-    let product = |v: &[i64]| {
-        v.iter().fold(1u64, |acc, &d| {
-            acc.saturating_mul(u64::try_from(d).unwrap_or(0))
-        })
-    };
-    for node in model.nodes() {
-        let elems = match node.op.name().as_ref() {
-            "ConstantOfShape" => values(node.inputs.first()).map(|v| product(&v)),
-            "Expand" => values(node.inputs.get(1)).map(|v| product(&v)),
-            "Tile" => {
-                let repeats = values(node.inputs.get(1)).map(|v| product(&v));
-                let input = node
-                    .inputs
-                    .first()
-                    .and_then(|o| model.node(o.node).op_as::<Const>())
-                    .map(|k| k.val().len() as u64);
-                repeats.zip(input).map(|(r, n)| r.saturating_mul(n))
-            }
-            _ => None,
-        };
-        if let Some(bytes) = elems.map(|e| e.saturating_mul(8))
-            && bytes > limit
-        {
-            return Err(Error::OverBudget {
-                requested: bytes,
-                available: limit,
-                budget: limit,
-                what: "a constant the model materializes while loading",
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Parses the graph; returns it and whether it has recurrent operators.
-fn parse(name: &str, bytes: &[u8], limit: u64) -> Result<(InferenceModel, bool)> {
-    guarded(name, || {
-        let model = onnx()
-            .model_for_read(&mut Cursor::new(bytes))
-            .map_err(|e| Error::Corrupt {
-                model: name.to_string(),
-                cause: format!("{e:#}"),
-            })?;
-        let mut recurrent = false;
-        for node in model.nodes() {
-            let op = node.op.name();
-            if let Some(inner) = op.strip_prefix("Unimplemented(") {
-                return Err(Error::UnsupportedOperator {
-                    model: name.to_string(),
-                    op: inner.trim_end_matches(')').to_string(),
-                });
-            }
-            recurrent |= RECURRENT_OPS.iter().any(|r| op.contains(r));
-        }
-        check_folded_sizes(&model, limit)?;
-        Ok((model, recurrent))
-    })
-}
-
-/// Types the graph with the batch symbol (if any) pinned to `batch` on every input.
-fn typed(name: &str, mut model: InferenceModel, pin: Option<(&str, usize)>) -> Result<TypedModel> {
-    guarded(name, move || {
-        if let Some((sym, batch)) = pin {
-            for ix in 0..model.inputs.len() {
-                let fact = model.input_fact(ix).map_err(|e| load_err(name, &e))?;
-                let dt = fact.datum_type.concretize().unwrap_or(f32::datum_type());
-                let Some(shape) = fact.shape.concretize() else {
-                    continue;
-                };
-                let dims: Vec<TDim> = shape
-                    .iter()
-                    .map(|d| {
-                        if d.to_i64().is_err() && d.to_string() == sym {
-                            TDim::Val(batch as i64)
-                        } else {
-                            d.clone()
-                        }
-                    })
-                    .collect();
-                model
-                    .set_input_fact(ix, InferenceFact::dt_shape(dt, dims))
-                    .map_err(|e| load_err(name, &e))?;
-            }
-        }
-        model.into_typed().map_err(|e| load_err(name, &e))
-    })
-}
-
-/// Optimizes a typed graph into a runnable plan.
-fn plan_of(name: &str, typed: TypedModel) -> Result<Arc<TypedSimplePlan>> {
-    guarded(name, move || {
-        let optimized = typed.into_optimized().map_err(|e| load_err(name, &e))?;
-        optimized.into_runnable().map_err(|e| load_err(name, &e))
-    })
-}
-
-/// A batch no model has: typing with it shows which output axes carry the batch.
-const SENTINEL_BATCH: usize = 7919;
-
-fn dims_of(shape: &[TDim], batch_symbol: Option<&str>) -> Vec<Dim> {
-    shape
-        .iter()
-        .map(|d| match d.to_i64() {
-            Ok(v) => Dim::Fixed(usize::try_from(v).unwrap_or(0)),
-            Err(_) => {
-                let s = d.to_string();
-                if Some(s.as_str()) == batch_symbol {
-                    Dim::Batch
-                } else {
-                    Dim::Free(s)
-                }
-            }
-        })
-        .collect()
 }
 
 impl Model {
@@ -986,46 +629,9 @@ impl Model {
     }
 }
 
-/// Run overhead in rows: a piece costs its padded rows plus this (tract's
-/// per-run cost is ~2 us, about two rows of a small MLP).
-const RUN_COST_ROWS: usize = 2;
-
-/// For every remainder `r < largest class`, the class index that starts the
-/// cheapest split: minimum total padded rows plus [`RUN_COST_ROWS`] per run
-/// (64 rows over classes 1/8/32/128/256 run as 32 + 32, not padded to 128;
-/// 5 rows pad to 8, not five runs of 1).
-fn split_plan(classes: &[usize]) -> Vec<usize> {
-    let largest = classes.last().copied().unwrap_or(1);
-    let mut cost = vec![0usize; largest];
-    let mut choice = vec![0usize; largest];
-    for r in 1..largest {
-        let mut best = (usize::MAX, 0);
-        for (i, &c) in classes.iter().enumerate() {
-            let total = if c >= r {
-                c + RUN_COST_ROWS
-            } else {
-                c + RUN_COST_ROWS + cost[r - c]
-            };
-            if total < best.0 {
-                best = (total, i);
-            }
-        }
-        cost[r] = best.0;
-        choice[r] = best.1;
-    }
-    choice
-}
-
 /// States kept per plan: one per core. `available_parallelism` reads cgroup
 /// files on Linux (tens of microseconds), so it is asked once.
 fn max_states() -> usize {
     static N: OnceLock<usize> = OnceLock::new();
     *N.get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
-}
-
-fn load_err(model: &str, e: &dyn fmt::Display) -> Error {
-    Error::Load {
-        model: model.to_string(),
-        cause: format!("{e:#}"),
-    }
 }
