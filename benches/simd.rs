@@ -326,8 +326,36 @@ fn read_sum(w: &[u64]) -> u64 {
     acc.iter().chain(rest).fold(0u64, |a, &b| a.wrapping_add(b))
 }
 
+/// The free functions decide the level once per process (`Kernels::best`,
+/// a `OnceLock`); `env_per_call` is what they did before — read
+/// `NOVACRON_SIMD` and build `Kernels` on every call — measured beside them
+/// at 4 KiB, where a kernel takes ~50 ns and the lookup would dominate.
+fn dispatch_cost(c: &mut Criterion) {
+    let mut group = c.benchmark_group("dispatch_sum_f32");
+    let x = f32_data(1024, 3);
+    group.throughput(Throughput::Bytes(4096));
+    let kernels = Kernels::best();
+    group.bench_function(BenchmarkId::new("kernels_method", "4KiB"), |b| {
+        b.iter(|| kernels.sum(black_box(&x)))
+    });
+    group.bench_function(BenchmarkId::new("free_function", "4KiB"), |b| {
+        b.iter(|| novacron_simd_kernels::sum(black_box(&x)))
+    });
+    group.bench_function(BenchmarkId::new("env_per_call", "4KiB"), |b| {
+        b.iter(|| {
+            let k = match Kernels::from_env() {
+                Ok(Some(k)) => k,
+                _ => Kernels::new(Level::best()).expect("the best level is supported"),
+            };
+            k.sum(black_box(&x))
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    dispatch_cost,
     stream_read,
     sum_f32,
     dot_f32,
