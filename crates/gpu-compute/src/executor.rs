@@ -464,17 +464,7 @@ impl Executor {
         (m, k, n): (usize, usize, usize),
         act: Activation,
     ) -> Result<Executed<Vec<f32>>> {
-        gemm::check_shapes((m, k), (k, n), bias.map(<[f32]>::len))?;
-        if a.len() != m.saturating_mul(k) || b.len() != k.saturating_mul(n) {
-            return Err(Error::Shape {
-                what: "matmul",
-                detail: format!(
-                    "a holds {} and b {} elements for {m} × {k} by {k} × {n}",
-                    a.len(),
-                    b.len()
-                ),
-            });
-        }
+        gemm::check_host(a, b, bias, (m, k, n))?;
         let work = Work {
             upload: 4.0 * (a.len() + b.len()) as f64,
             download: 4.0 * (m * n) as f64,
