@@ -326,7 +326,7 @@ fn read_sum(w: &[u64]) -> u64 {
     acc.iter().chain(rest).fold(0u64, |a, &b| a.wrapping_add(b))
 }
 
-/// The free functions decide the level once per process (`Kernels::best`,
+/// The free functions decide the level once per process (`Kernels::global`,
 /// a `OnceLock`); `env_per_call` is what they did before — read
 /// `NOVACRON_SIMD` and build `Kernels` on every call — measured beside them
 /// at 4 KiB, where a kernel takes ~50 ns and the lookup would dominate.
@@ -343,10 +343,7 @@ fn dispatch_cost(c: &mut Criterion) {
     });
     group.bench_function(BenchmarkId::new("env_per_call", "4KiB"), |b| {
         b.iter(|| {
-            let k = match Kernels::from_env() {
-                Ok(Some(k)) => k,
-                _ => Kernels::new(Level::best()).expect("the best level is supported"),
-            };
+            let k = Kernels::from_env().expect("NOVACRON_SIMD names a supported level");
             k.sum(black_box(&x))
         })
     });

@@ -63,6 +63,12 @@ fn main() {
         eprintln!("error: --vms, --hosts, --hours and --interval must be at least 1");
         std::process::exit(2);
     }
+    // NOVACRON_SIMD=portable|avx2|... fixes the SIMD level of every stage; a
+    // value this CPU cannot run is an error here, not a silent fall-back.
+    if let Err(e) = novacron_simd_kernels::Kernels::from_env().and_then(|k| k.install()) {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
     let config = FleetConfig {
         n_vms: args.vms,
         n_hosts: args.hosts,
@@ -499,7 +505,7 @@ fn stage_simd(fleet: &Fleet) -> String {
     use novacron_simd_kernels::{Kernels, Stats};
     use std::fmt::Write;
 
-    let kernels = Kernels::best();
+    let kernels = Kernels::global();
     let mut out = String::new();
     let _ = writeln!(out, "dispatch level: {}", kernels.level());
     let mut per_metric = vec![Stats::new(); METRICS.len()];

@@ -42,6 +42,14 @@ pub enum Error {
         /// The value given.
         name: String,
     },
+    /// [`Kernels::install`](crate::Kernels::install) came after the
+    /// process-wide kernels were fixed at another level.
+    AlreadyInstalled {
+        /// The level the free functions run at.
+        installed: Level,
+        /// The level asked for.
+        requested: Level,
+    },
 }
 
 impl fmt::Display for Error {
@@ -67,6 +75,14 @@ impl fmt::Display for Error {
             Error::UnknownLevel { name } => write!(
                 f,
                 "unknown SIMD level `{name}`; use one of portable, avx2, avx512, neon"
+            ),
+            Error::AlreadyInstalled {
+                installed,
+                requested,
+            } => write!(
+                f,
+                "the free functions already run at {installed}, so {requested} cannot be \
+                 installed; call Kernels::install once, before the first free-function call"
             ),
         }
     }

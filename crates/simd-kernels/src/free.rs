@@ -1,5 +1,6 @@
-//! The free functions: each kernel at the best level of this CPU
-//! ([`Kernels::best`], decided once per process).
+//! The free functions: each kernel run by the process-wide kernels
+//! ([`Kernels::global`]: the installed ones, else the best level of this
+//! CPU).
 
 use crate::element::Float;
 use crate::error::Error;
@@ -11,82 +12,82 @@ macro_rules! free_fns {
         $(
             $(#[$doc])*
             pub fn $name<$t: $bound>($($arg: $ty),*) -> $ret {
-                Kernels::best().$name($($arg),*)
+                Kernels::global().$name($($arg),*)
             }
         )*
     };
 }
 
 free_fns! {
-    /// [`Kernels::sum`] at the best level.
+    /// [`Kernels::sum`] with the process-wide kernels.
     fn sum<T: Float>(x: &[T]) -> T;
-    /// [`Kernels::sum_accurate`] at the best level.
+    /// [`Kernels::sum_accurate`] with the process-wide kernels.
     fn sum_accurate<T: Float>(x: &[T]) -> f64;
-    /// [`Kernels::dot`] at the best level.
+    /// [`Kernels::dot`] with the process-wide kernels.
     ///
     /// # Errors
     ///
     /// [`Error::LengthMismatch`].
     fn dot<T: Float>(a: &[T], b: &[T]) -> Result<T, Error>;
-    /// [`Kernels::l1`] at the best level.
+    /// [`Kernels::l1`] with the process-wide kernels.
     ///
     /// # Errors
     ///
     /// [`Error::LengthMismatch`].
     fn l1<T: Float>(a: &[T], b: &[T]) -> Result<T, Error>;
-    /// [`Kernels::l2_squared`] at the best level.
+    /// [`Kernels::l2_squared`] with the process-wide kernels.
     ///
     /// # Errors
     ///
     /// [`Error::LengthMismatch`].
     fn l2_squared<T: Float>(a: &[T], b: &[T]) -> Result<T, Error>;
-    /// [`Kernels::l2`] at the best level.
+    /// [`Kernels::l2`] with the process-wide kernels.
     ///
     /// # Errors
     ///
     /// [`Error::LengthMismatch`].
     fn l2<T: Float>(a: &[T], b: &[T]) -> Result<f64, Error>;
-    /// [`Kernels::cosine_distance`] at the best level.
+    /// [`Kernels::cosine_distance`] with the process-wide kernels.
     ///
     /// # Errors
     ///
     /// [`Error::LengthMismatch`].
     fn cosine_distance<T: Float>(a: &[T], b: &[T]) -> Result<f64, Error>;
-    /// [`Kernels::min`] at the best level.
+    /// [`Kernels::min`] with the process-wide kernels.
     fn min<T: Float>(x: &[T]) -> Option<T>;
-    /// [`Kernels::max`] at the best level.
+    /// [`Kernels::max`] with the process-wide kernels.
     fn max<T: Float>(x: &[T]) -> Option<T>;
-    /// [`Kernels::argmin`] at the best level.
+    /// [`Kernels::argmin`] with the process-wide kernels.
     fn argmin<T: Float>(x: &[T]) -> Option<usize>;
-    /// [`Kernels::argmax`] at the best level.
+    /// [`Kernels::argmax`] with the process-wide kernels.
     fn argmax<T: Float>(x: &[T]) -> Option<usize>;
-    /// [`Kernels::stats`] at the best level.
+    /// [`Kernels::stats`] with the process-wide kernels.
     fn stats<T: Float>(x: &[T]) -> Stats;
-    /// [`Kernels::histogram`] at the best level.
+    /// [`Kernels::histogram`] with the process-wide kernels.
     ///
     /// # Errors
     ///
     /// As [`Kernels::histogram`].
     fn histogram<T: Float>(x: &[T], lo: f64, hi: f64, bins: usize) -> Result<Histogram, Error>;
-    /// [`Kernels::count_above`] at the best level.
+    /// [`Kernels::count_above`] with the process-wide kernels.
     fn count_above<T: Float>(x: &[T], threshold: T) -> usize;
-    /// [`Kernels::count_below`] at the best level.
+    /// [`Kernels::count_below`] with the process-wide kernels.
     fn count_below<T: Float>(x: &[T], threshold: T) -> usize;
-    /// [`Kernels::axpy`] at the best level.
+    /// [`Kernels::axpy`] with the process-wide kernels.
     ///
     /// # Errors
     ///
     /// [`Error::LengthMismatch`].
     fn axpy<T: Float>(a: T, x: &[T], y: &mut [T]) -> Result<(), Error>;
-    /// [`Kernels::scale`] at the best level.
+    /// [`Kernels::scale`] with the process-wide kernels.
     fn scale<T: Float>(a: T, x: &mut [T]) -> ();
-    /// [`Kernels::add`] at the best level.
+    /// [`Kernels::add`] with the process-wide kernels.
     ///
     /// # Errors
     ///
     /// [`Error::LengthMismatch`].
     fn add<T: Float>(x: &[T], y: &mut [T]) -> Result<(), Error>;
-    /// [`Kernels::clamp`] at the best level.
+    /// [`Kernels::clamp`] with the process-wide kernels.
     ///
     /// # Errors
     ///

@@ -8,6 +8,9 @@ use crate::error::Error;
 use crate::stats::{Histogram, Stats};
 use crate::{BLOCK, MAX_BINS};
 
+/// The process-wide kernels of the free functions ([`Kernels::global`]).
+static GLOBAL: std::sync::OnceLock<Kernels> = std::sync::OnceLock::new();
+
 /// The kernels at one instruction-set level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Kernels {
@@ -28,33 +31,65 @@ impl Kernels {
         }
     }
 
-    /// Kernels at the level named by `NOVACRON_SIMD` if it is set, valid and
-    /// supported, else at [`Level::best`]. Decided once per process (the
-    /// free functions call this on every call, so reading the environment
-    /// each time would cost more than a small kernel).
+    /// Kernels at [`Level::best`], the widest level this CPU and build run.
+    /// The environment plays no part (see [`Kernels::from_env`]); the
+    /// detection is cached, so this costs a load.
     pub fn best() -> Kernels {
-        static BEST: std::sync::OnceLock<Kernels> = std::sync::OnceLock::new();
-        *BEST.get_or_init(|| match Kernels::from_env() {
-            Ok(Some(k)) => k,
-            _ => Kernels {
-                token: Supported::new(Level::best()).unwrap_or(Supported::PORTABLE),
-            },
-        })
+        Kernels {
+            token: Supported::new(Level::best()).unwrap_or(Supported::PORTABLE),
+        }
     }
 
-    /// Kernels at the level named by `NOVACRON_SIMD`, `None` when unset.
+    /// Kernels at the level named by `NOVACRON_SIMD`, or [`Kernels::best`]
+    /// when the variable is unset or empty. An invalid value is an error,
+    /// never a silent fall-back: a deployment that asks for `portable` to
+    /// work around a CPU erratum must know when it did not get it.
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownLevel`] or [`Error::UnsupportedLevel`] for a bad value.
-    pub fn from_env() -> Result<Option<Kernels>, Error> {
+    /// [`Error::UnknownLevel`] for a name that is no level,
+    /// [`Error::UnsupportedLevel`] for a level this CPU or build cannot run.
+    pub fn from_env() -> Result<Kernels, Error> {
         match std::env::var("NOVACRON_SIMD") {
-            Ok(name) if !name.trim().is_empty() => Kernels::new(Level::parse(&name)?).map(Some),
-            _ => Ok(None),
+            Ok(name) if !name.trim().is_empty() => Kernels::new(Level::parse(&name)?),
+            Ok(_) | Err(std::env::VarError::NotPresent) => Ok(Kernels::best()),
+            Err(std::env::VarError::NotUnicode(raw)) => Err(Error::UnknownLevel {
+                name: raw.to_string_lossy().into_owned(),
+            }),
+        }
+    }
+
+    /// The kernels the free functions ([`crate::sum`], …) run: the ones
+    /// passed to [`Kernels::install`], else [`Kernels::best`]. Fixed at the
+    /// first call of either (a `OnceLock`), so a free function costs one
+    /// load more than a method.
+    pub fn global() -> Kernels {
+        *GLOBAL.get_or_init(Kernels::best)
+    }
+
+    /// Makes these kernels the ones the free functions run, for the rest of
+    /// the process; typically `Kernels::from_env()?.install()?` at start-up.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AlreadyInstalled`] when the process-wide kernels were
+    /// already fixed — by an earlier `install` or by the first free-function
+    /// call — at a different level (installing the same level again is
+    /// `Ok`).
+    pub fn install(self) -> Result<(), Error> {
+        let installed = *GLOBAL.get_or_init(|| self);
+        if installed == self {
+            Ok(())
+        } else {
+            Err(Error::AlreadyInstalled {
+                installed: installed.level(),
+                requested: self.level(),
+            })
         }
     }
 
     /// The token of the level (for the parallel versions' dispatch).
+    #[cfg(feature = "parallel")]
     pub(crate) fn token(&self) -> Supported {
         self.token
     }

@@ -28,10 +28,14 @@
 //!
 //! # Guarantees
 //!
-//! - **Dispatch.** [`Level::best`] detects the CPU once (cached); the
-//!   environment variable `NOVACRON_SIMD=portable|avx2|avx512|neon` forces a
-//!   level for [`Kernels::best`] when the CPU supports it. Inputs need no
-//!   alignment and may have any length.
+//! - **Dispatch.** [`Level::best`] detects the CPU once (cached);
+//!   [`Kernels::best`] runs at that level. [`Kernels::from_env`] reads
+//!   `NOVACRON_SIMD=portable|avx2|avx512|neon` and refuses an unknown or
+//!   unsupported value with an error (never a silent fall-back); the free
+//!   functions run [`Kernels::global`], which is [`Kernels::best`] unless the
+//!   program called [`Kernels::install`] first (for example
+//!   `Kernels::from_env()?.install()?`). Inputs need no alignment and may
+//!   have any length.
 //! - **Results.** Every level computes the same association of additions
 //!   (32 lanes, combined pairwise, in blocks of 65 536 values); levels with
 //!   FMA differ from the portable one only by the fused roundings of
