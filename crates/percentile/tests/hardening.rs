@@ -4,8 +4,7 @@
 #![allow(clippy::unwrap_used)] // Helpers outside #[test] functions unwrap too.
 
 use novacron_percentile::{
-    DDSketch, Error, KllSketch, MAX_SAMPLE, NanPolicy, Reservoir, sample_quantiles,
-    weighted_quantiles,
+    DDSketch, Error, MAX_SAMPLE, NanPolicy, Reservoir, sample_quantiles, weighted_quantiles,
 };
 use proptest::prelude::*;
 
@@ -117,6 +116,7 @@ fn sample_sizes_beyond_the_data_and_the_cap_are_refused() {
 #[cfg(feature = "serde")]
 mod serde_round_trips {
     use super::*;
+    use novacron_percentile::KllSketch;
 
     fn ddsketch_states() -> Vec<DDSketch> {
         let mut states = vec![DDSketch::new(0.01).unwrap()];
