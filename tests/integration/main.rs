@@ -9,8 +9,12 @@ mod dashboard_data;
 mod fleet;
 #[path = "../../examples/common/pools.rs"]
 mod pools;
+// The live dashboard's server, started in-process by `dashboard_live`.
+#[path = "../../examples/fleet_dashboard/server/mod.rs"]
+mod server;
 
 mod anomaly_scoring;
+mod dashboard_live;
 mod fleet_pipeline;
 mod gpu_mlp;
 mod pool_dashboard;

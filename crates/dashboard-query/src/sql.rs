@@ -20,6 +20,7 @@ pub(crate) struct Sql {
     pub(crate) insert_vm: &'static str,
     pub(crate) soft_delete_vm: &'static str,
     pub(crate) resolve_alert: &'static str,
+    pub(crate) resolve_vm_alerts: &'static str,
 }
 
 // ---------------------------------------------------------------- PostgreSQL
@@ -110,6 +111,8 @@ pub(crate) const POSTGRES: Sql = Sql {
                 VALUES (COALESCE($1, nextval(pg_get_serial_sequence('vms', 'id'))), $2, $3, $4, $5, $6, $7) RETURNING id",
     soft_delete_vm: "UPDATE vms SET deleted_at_ms = $2 WHERE id = $1 AND deleted_at_ms IS NULL",
     resolve_alert: "UPDATE alerts SET resolved_at_ms = $2, status = 'resolved' WHERE id = $1 AND resolved_at_ms IS NULL",
+    resolve_vm_alerts: "UPDATE alerts SET resolved_at_ms = $3, status = 'resolved' \
+         WHERE vm_id = $1 AND alert_type = $2 AND resolved_at_ms IS NULL",
 };
 
 #[cfg(feature = "postgres")]
@@ -217,6 +220,8 @@ pub(crate) const SQLITE: Sql = Sql {
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
     soft_delete_vm: "UPDATE vms SET deleted_at_ms = ?2 WHERE id = ?1 AND deleted_at_ms IS NULL",
     resolve_alert: "UPDATE alerts SET resolved_at_ms = ?2, status = 'resolved' WHERE id = ?1 AND resolved_at_ms IS NULL",
+    resolve_vm_alerts: "UPDATE alerts SET resolved_at_ms = ?3, status = 'resolved' \
+         WHERE vm_id = ?1 AND alert_type = ?2 AND resolved_at_ms IS NULL",
 };
 
 /// Multi-row inserts: (table and columns, columns per row, upsert clause).

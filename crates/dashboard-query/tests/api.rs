@@ -56,6 +56,7 @@ async fn the_future_of_every_async_method_is_send() {
     assert_send(&repo.create_vm(&vm));
     assert_send(&repo.delete_vm(1, NOW));
     assert_send(&repo.resolve_alert(1, NOW));
+    assert_send(&repo.resolve_vm_alerts(1, "cpu_high", NOW));
     assert_send(&repo.record_metrics(&samples));
     assert_send(&repo.record_alerts(&alerts));
     assert_send(&repo.record_scores(&scores));

@@ -232,3 +232,57 @@ async fn an_explicit_vm_id_moves_later_ids_past_it_on_every_backend() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolving_a_vms_alerts_by_type_clears_only_those_on_every_backend() {
+    use novacron_dashboard_query::{NewAlert, Severity};
+    for b in all_backends().await {
+        let org = b.repo.create_organization("acme").await.unwrap();
+        let web = b.repo.create_vm(&vm(None, org, "web")).await.unwrap();
+        let db = b.repo.create_vm(&vm(None, org, "db")).await.unwrap();
+        let alert = |vm_id, kind: &str| NewAlert {
+            vm_id,
+            severity: Severity::Warning,
+            alert_type: kind.into(),
+            created_at_ms: NOW - 100,
+            resolved_at_ms: None,
+        };
+        b.repo
+            .record_alerts(&[
+                alert(web, "cpu_high"),
+                alert(web, "cpu_high"),
+                alert(web, "disk_high"),
+                alert(db, "cpu_high"),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(
+            b.repo
+                .resolve_vm_alerts(web, "cpu_high", NOW)
+                .await
+                .unwrap(),
+            2,
+            "{}",
+            b.name
+        );
+        // Already resolved: nothing left to resolve.
+        assert_eq!(
+            b.repo
+                .resolve_vm_alerts(web, "cpu_high", NOW)
+                .await
+                .unwrap(),
+            0
+        );
+        let page = b.repo.dashboard(org, &query()).await.unwrap();
+        let types = |id| {
+            let row = page.rows.iter().find(|r| r.vm_id == id).unwrap();
+            (row.active_alerts, row.alert_types.clone())
+        };
+        assert_eq!(types(web), (1, vec!["disk_high".to_string()]));
+        assert_eq!(types(db), (1, vec!["cpu_high".to_string()]));
+        assert!(matches!(
+            b.repo.resolve_vm_alerts(web, "bad\ntype", NOW).await,
+            Err(Error::InvalidInput { .. })
+        ));
+    }
+}

@@ -165,6 +165,39 @@ impl DashboardRepository {
         Ok(done == 1)
     }
 
+    /// Resolves every active alert of `alert_type` on a VM (what a monitor
+    /// does when the condition clears) and returns how many it resolved.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for an empty, over-long or control-character
+    /// alert type; [`Error::Database`] when the statement fails.
+    pub async fn resolve_vm_alerts(
+        &self,
+        vm_id: i64,
+        alert_type: &str,
+        at_ms: TimestampMs,
+    ) -> Result<u64, Error> {
+        check_alert(&NewAlert {
+            vm_id,
+            severity: crate::Severity::Info,
+            alert_type: alert_type.to_string(),
+            created_at_ms: at_ms,
+            resolved_at_ms: None,
+        })?;
+        self.issue(1);
+        Ok(
+            on_pool!(self, pool, sql => sqlx::query(sql.resolve_vm_alerts)
+            .bind(vm_id)
+            .bind(alert_type.to_string())
+            .bind(at_ms)
+            .execute(pool)
+            .await
+            .map_err(db("resolve alerts"))?
+            .rows_affected()),
+        )
+    }
+
     /// Records metric samples in one transaction, batched (2,000 rows a
     /// statement), and keeps the latest-value table current. A sample at an
     /// existing (vm, time) replaces it, and so does a later sample of the
