@@ -12,7 +12,9 @@
 //! anomaly flags, placement advice, pool statistics and the GPU-or-CPU
 //! choice. Several instances can share one PostgreSQL: start one with the
 //! simulator and the others with `--no-simulate`; updates reach all of them
-//! through `LISTEN/NOTIFY`. The server's parts are in `server/`.
+//! through `LISTEN/NOTIFY` (give them one `NOVACRON_CURSOR_KEY`, 64 hex
+//! digits, so a page cursor from one is valid at the others). The server's
+//! parts are in `server/`.
 
 #[path = "../common/dashboard_data.rs"]
 mod dashboard_data;
@@ -60,6 +62,19 @@ struct Args {
     seed: u64,
 }
 
+/// 64 hex digits as 32 bytes.
+fn parse_key(hex: &str) -> Option<[u8; 32]> {
+    let hex = hex.trim();
+    if hex.len() != 64 || !hex.is_ascii() {
+        return None;
+    }
+    let mut key = [0u8; 32];
+    for (k, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * k..2 * k + 2], 16).ok()?;
+    }
+    Some(key)
+}
+
 fn main() {
     let args = Args::parse();
     if args.vms == 0 || args.orgs == 0 || args.hosts == 0 || args.tick_ms == 0 {
@@ -70,7 +85,19 @@ fn main() {
         eprintln!("error: {e}");
         std::process::exit(2);
     }
+    // Instances behind one load balancer share the cursor key.
+    let cursor_key = match std::env::var("NOVACRON_CURSOR_KEY") {
+        Ok(hex) => match parse_key(&hex) {
+            Some(k) => Some(k),
+            None => {
+                eprintln!("error: NOVACRON_CURSOR_KEY must be 64 hexadecimal digits (32 bytes)");
+                std::process::exit(2);
+            }
+        },
+        Err(_) => None,
+    };
     let mut config = server::Config {
+        cursor_key,
         listen: SocketAddr::new(args.host, args.port),
         database_url: args.database_url,
         simulate: !args.no_simulate,

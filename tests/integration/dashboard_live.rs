@@ -513,6 +513,7 @@ async fn two_instances_on_one_postgres_deliver_the_same_updates_to_their_clients
     let mut c = config();
     c.database_url = Some(db.url().to_string());
     c.tick = Duration::from_millis(400);
+    c.cursor_key = Some([7; 32]);
     let writer = start(c.clone()).await;
     let mut reader_config = c;
     reader_config.simulate = false;
@@ -541,6 +542,19 @@ async fn two_instances_on_one_postgres_deliver_the_same_updates_to_their_clients
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(health["backend"], "postgres");
+    // One cursor key: a page cursor from one instance continues at the other.
+    let (_, first) = get(&format!("{}/api/orgs/3/vms?limit=5", writer.url())).await;
+    let cursor = first["next_cursor"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (status, second) = get(&format!(
+        "{}/api/orgs/3/vms?limit=5&cursor={cursor}",
+        reader.url()
+    ))
+    .await;
+    assert_eq!(status, 200, "{second}");
+    assert!(second["rows"][0]["name"].as_str() > first["rows"][4]["name"].as_str());
     reader.stop().await;
     writer.stop().await;
 }

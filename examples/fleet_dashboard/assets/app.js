@@ -64,7 +64,15 @@ async function loadPage() {
   if (cursor) q.set("cursor", cursor);
   let page;
   try {
-    page = await getJson(`/api/orgs/${state.org}/vms?${q}`);
+    const r = await fetch(`/api/orgs/${state.org}/vms?${q}`);
+    page = await r.json();
+    if (r.status === 400 && cursor) {
+      // A cursor this server does not accept (it restarted with a new key,
+      // or the fleet changed): start again from the first page.
+      state.cursors = [null];
+      return loadPage();
+    }
+    if (!r.ok) throw new Error(page.error || r.statusText);
   } catch (e) {
     $("#page-info").textContent = `page failed: ${e.message}`;
     return;

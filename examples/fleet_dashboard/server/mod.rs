@@ -61,6 +61,10 @@ pub struct Config {
     pub max_client_message: usize,
     /// Every how many ticks the anomaly, GPU and placement panels refresh.
     pub panel_every: u64,
+    /// The key that signs page cursors; instances behind one load balancer
+    /// share it so a cursor from one is valid at the others. `None`: a
+    /// random key per process.
+    pub cursor_key: Option<[u8; 32]>,
 }
 
 impl Default for Config {
@@ -86,6 +90,7 @@ impl Default for Config {
             upgrade_burst: 2_000.0,
             max_client_message: 4 << 10,
             panel_every: 10,
+            cursor_key: None,
         }
     }
 }
@@ -264,14 +269,15 @@ pub async fn start(config: Config) -> Result<Server, String> {
             (format!("sqlite://{}?mode=rwc", path.display()), Some(path))
         }
     };
-    let repo = DashboardRepository::connect_with(
-        &url,
-        &ConnectOptions::default()
-            .max_connections(8)
-            .run_migrations(config.simulate),
-    )
-    .await
-    .map_err(|e| format!("database: {e}"))?;
+    let mut options = ConnectOptions::default()
+        .max_connections(8)
+        .run_migrations(config.simulate);
+    if let Some(key) = config.cursor_key {
+        options = options.cursor_key(key);
+    }
+    let repo = DashboardRepository::connect_with(&url, &options)
+        .await
+        .map_err(|e| format!("database: {e}"))?;
     let data = inventory(&fleet);
     if config.simulate
         && repo
