@@ -280,9 +280,21 @@ async fn resolving_a_vms_alerts_by_type_clears_only_those_on_every_backend() {
         };
         assert_eq!(types(web), (1, vec!["disk_high".to_string()]));
         assert_eq!(types(db), (1, vec!["cpu_high".to_string()]));
-        assert!(matches!(
-            b.repo.resolve_vm_alerts(web, "bad\ntype", NOW).await,
-            Err(Error::InvalidInput { .. })
-        ));
+        for bad in ["bad\ntype", "", &"x".repeat(300)] {
+            assert!(matches!(
+                b.repo.resolve_vm_alerts(web, bad, NOW).await,
+                Err(Error::InvalidInput { .. })
+            ));
+        }
+        // Ids and times at the extremes resolve nothing and fail nothing.
+        for (vm_id, at) in [(i64::MAX, i64::MAX), (i64::MIN, i64::MIN), (0, 0)] {
+            assert_eq!(
+                b.repo
+                    .resolve_vm_alerts(vm_id, "cpu_high", at)
+                    .await
+                    .unwrap(),
+                0
+            );
+        }
     }
 }

@@ -4,8 +4,8 @@
 //!   `Retry-After` (a reconnect storm is refused cheaply, before any
 //!   per-connection memory exists).
 //! - Per-connection buffers are small: 4 KiB read buffer (tungstenite's
-//!   default 128 KiB would cost ~1.3 GB per 10,000 clients), writes go out
-//!   as they are queued, and the write buffer is capped.
+//!   default 128 KiB would cost ~1.3 GB per 10,000 clients); the frames a
+//!   client has pending go out in one write, and the write buffer is capped.
 //! - On connect the client gets a `hello` and the newest frames of its
 //!   organization and the fleet; afterwards whatever its outbox holds.
 //! - Liveness: a ping every `ping_interval`; a client that answers nothing
@@ -15,16 +15,15 @@
 //!   message over `max_client_message` with 1009. A slow consumer past its
 //!   byte cap is closed with 1013 ("try again later").
 
-use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State as AxState};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 
 use super::State;
 use super::api::ApiError;
@@ -47,6 +46,9 @@ pub mod close {
 
 /// Read buffer per connection, bytes.
 pub const READ_BUFFER: usize = 4 << 10;
+/// Bytes of frames collected before tungstenite writes (a batch is flushed
+/// at its end anyway): one write per batch instead of one per frame.
+pub const WRITE_BATCH: usize = 16 << 10;
 /// Most bytes tungstenite may hold unsent per connection.
 pub const MAX_WRITE_BUFFER: usize = 256 << 10;
 
@@ -132,7 +134,7 @@ pub async fn handler(
     }
     let max = state.config.max_client_message;
     ws.read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BATCH)
         .max_write_buffer_size(MAX_WRITE_BUFFER)
         .max_message_size(max)
         .max_frame_size(max)
@@ -168,78 +170,64 @@ fn snapshot(state: &State, reg: &Registration, org: i64) {
     }
 }
 
-/// What the reader half decided.
+/// What a client message asks for.
 enum Verdict {
-    /// Client closed or the socket failed: nothing more to send.
+    /// Nothing to do.
+    Fine,
+    /// The client closed or the socket failed: nothing more to send.
     Gone,
     /// Close with this code and reason.
     Close(u16, &'static str),
 }
 
-/// One connection: registered for its lifetime (the guard removes it).
-async fn connection(state: Arc<State>, org: i64, socket: WebSocket) {
+/// Judges one message from the client (answering a resync on the way).
+fn judge(
+    state: &State,
+    outbox: &super::hub::Outbox,
+    org: i64,
+    msg: Option<Result<Message, axum::Error>>,
+) -> Verdict {
+    #[derive(serde::Deserialize)]
+    struct ClientMsg {
+        r#type: String,
+    }
+    match msg {
+        None | Some(Ok(Message::Close(_))) => Verdict::Gone,
+        Some(Ok(Message::Text(text))) => match serde_json::from_str::<ClientMsg>(&text) {
+            Ok(m) if m.r#type == "resync" => {
+                resend(state, outbox, org);
+                Verdict::Fine
+            }
+            Ok(m) if m.r#type == "ping" => Verdict::Fine,
+            _ => Verdict::Close(
+                close::INVALID_PAYLOAD,
+                "expected {\"type\":\"resync\"} or {\"type\":\"ping\"}",
+            ),
+        },
+        Some(Ok(Message::Binary(_))) => {
+            Verdict::Close(close::UNSUPPORTED, "binary messages are not accepted")
+        }
+        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Verdict::Fine,
+        Some(Err(e)) => {
+            if too_big(e) {
+                Verdict::Close(close::TOO_BIG, "message too big")
+            } else {
+                Verdict::Gone
+            }
+        }
+    }
+}
+
+/// One connection, one task: registered for its lifetime (the guard
+/// removes it), reading, writing and pinging in one loop.
+async fn connection(state: Arc<State>, org: i64, mut socket: WebSocket) {
     let reg = state.hub.register(org);
     snapshot(&state, &reg, org);
-    let (mut sink, mut stream) = socket.split();
-    let (verdict_tx, mut verdict_rx) = tokio::sync::mpsc::channel::<Verdict>(1);
-    let last_seen = Arc::new(Mutex::new(Instant::now()));
-
-    let reader = {
-        let state = state.clone();
-        let outbox = reg.outbox().clone();
-        let last_seen = last_seen.clone();
-        tokio::spawn(async move {
-            let verdict = loop {
-                let Some(msg) = stream.next().await else {
-                    break Verdict::Gone;
-                };
-                if let Ok(mut t) = last_seen.lock() {
-                    *t = Instant::now();
-                }
-                match msg {
-                    Ok(Message::Text(text)) => {
-                        #[derive(serde::Deserialize)]
-                        struct ClientMsg {
-                            r#type: String,
-                        }
-                        match serde_json::from_str::<ClientMsg>(&text) {
-                            Ok(m) if m.r#type == "resync" => {
-                                resend(&state, &outbox, org);
-                            }
-                            Ok(m) if m.r#type == "ping" => {}
-                            _ => {
-                                break Verdict::Close(
-                                    close::INVALID_PAYLOAD,
-                                    "expected {\"type\":\"resync\"} or {\"type\":\"ping\"}",
-                                );
-                            }
-                        }
-                    }
-                    Ok(Message::Binary(_)) => {
-                        break Verdict::Close(
-                            close::UNSUPPORTED,
-                            "binary messages are not accepted",
-                        );
-                    }
-                    Ok(Message::Ping(_) | Message::Pong(_)) => {}
-                    Ok(Message::Close(_)) => break Verdict::Gone,
-                    Err(e) => {
-                        break if too_big(e) {
-                            Verdict::Close(close::TOO_BIG, "message too big")
-                        } else {
-                            Verdict::Gone
-                        };
-                    }
-                }
-            };
-            let _ = verdict_tx.send(verdict).await;
-        })
-    };
-
+    let outbox = reg.outbox().clone();
     let ping_every = state.config.ping_interval;
     let send_timeout = state.config.send_timeout;
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
-    let outbox = reg.outbox().clone();
+    let mut last_seen = Instant::now();
     let mut close_with: Option<(u16, &'static str)> = None;
     loop {
         tokio::select! {
@@ -247,14 +235,14 @@ async fn connection(state: Arc<State>, org: i64, socket: WebSocket) {
                 if batch.gone {
                     break;
                 }
-                let mut failed = false;
-                for f in batch.frames {
-                    if !matches!(tokio::time::timeout(send_timeout, sink.send(Message::Text(f))).await, Ok(Ok(()))) {
-                        failed = true;
-                        break;
+                // Every pending frame in one write: feed, then one flush.
+                let write = async {
+                    for f in batch.frames {
+                        socket.feed(Message::Text(f)).await?;
                     }
-                }
-                if failed {
+                    socket.flush().await
+                };
+                if !matches!(tokio::time::timeout(send_timeout, write).await, Ok(Ok(()))) {
                     state.liveness_closed.fetch_add(1, Ordering::Relaxed);
                     break;
                 }
@@ -263,26 +251,26 @@ async fn connection(state: Arc<State>, org: i64, socket: WebSocket) {
                     break;
                 }
             }
-            _ = ping.tick() => {
-                let idle = last_seen.lock().map_or(Duration::ZERO, |t| t.elapsed());
-                if idle > ping_every * 2 {
-                    state.liveness_closed.fetch_add(1, Ordering::Relaxed);
-                    break;
-                }
-                if !matches!(tokio::time::timeout(send_timeout, sink.send(Message::Ping(bytes::Bytes::new()))).await, Ok(Ok(()))) {
-                    state.liveness_closed.fetch_add(1, Ordering::Relaxed);
-                    break;
-                }
-            }
-            verdict = verdict_rx.recv() => {
-                match verdict {
-                    Some(Verdict::Close(code, reason)) => {
+            msg = socket.recv() => {
+                last_seen = Instant::now();
+                match judge(&state, &outbox, org, msg) {
+                    Verdict::Fine => {}
+                    Verdict::Gone => break,
+                    Verdict::Close(code, reason) => {
                         state.protocol_closed.fetch_add(1, Ordering::Relaxed);
                         close_with = Some((code, reason));
+                        break;
                     }
-                    Some(Verdict::Gone) | None => {}
                 }
-                break;
+            }
+            _ = ping.tick() => {
+                let ping_frame = Message::Ping(bytes::Bytes::new());
+                if last_seen.elapsed() > ping_every * 2
+                    || !matches!(tokio::time::timeout(send_timeout, socket.send(ping_frame)).await, Ok(Ok(())))
+                {
+                    state.liveness_closed.fetch_add(1, Ordering::Relaxed);
+                    break;
+                }
             }
         }
     }
@@ -293,11 +281,10 @@ async fn connection(state: Arc<State>, org: i64, socket: WebSocket) {
         };
         let _ = tokio::time::timeout(
             Duration::from_secs(1),
-            sink.send(Message::Close(Some(frame))),
+            socket.send(Message::Close(Some(frame))),
         )
         .await;
     }
-    reader.abort();
     drop(reg);
 }
 
