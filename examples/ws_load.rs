@@ -51,6 +51,10 @@ struct Args {
     /// Milliseconds between ticks.
     #[arg(long, default_value_t = 1000)]
     tick_ms: u64,
+    /// VMs of a second server whose full-fleet export is timed over HTTP
+    /// (time to the first row and to the end, 5 runs); 0 skips it.
+    #[arg(long, default_value_t = 10_000)]
+    export_vms: usize,
     /// Run as the server child (internal).
     #[arg(long, hide = true)]
     serve: bool,
@@ -109,13 +113,13 @@ fn rss(pid: u32) -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
-fn spawn_server(args: &Args) -> (Child, SocketAddr) {
+fn spawn_server(args: &Args, vms: usize) -> (Child, SocketAddr) {
     let exe = std::env::current_exe().unwrap_or_else(|e| fail(&format!("{e}")));
     let mut child = Command::new(exe)
         .args([
             "--serve",
             "--vms",
-            &args.vms.to_string(),
+            &vms.to_string(),
             "--orgs",
             &args.orgs.to_string(),
             "--tick-ms",
@@ -165,7 +169,7 @@ async fn health(addr: SocketAddr) -> serde_json::Value {
 }
 
 async fn load(args: &Args) {
-    let (mut child, addr) = spawn_server(args);
+    let (mut child, addr) = spawn_server(args, args.vms);
     let pid = child.id();
     println!(
         "server pid {pid} at {addr}: {} VMs in {} organizations, a tick every {} ms",
@@ -287,6 +291,55 @@ async fn load(args: &Args) {
             p50,
             p99,
             expected.saturating_sub(got)
+        );
+    }
+    drop(child.stdin.take());
+    let _ = child.wait();
+    if args.export_vms > 0 {
+        export(args).await;
+    }
+}
+
+/// Times `GET /api/export` of a fleet of `--export-vms` VMs: to the first
+/// chunk that holds a row (the `[` goes out at once) and to the end.
+async fn export(args: &Args) {
+    let (mut child, addr) = spawn_server(args, args.export_vms);
+    // Every VM has a sample once the first tick is written.
+    while health(addr).await["tick"].as_u64().unwrap_or(0) < 2 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let client = reqwest::Client::new();
+    for encoding in ["identity", "gzip"] {
+        let mut firsts = Vec::new();
+        let mut totals = Vec::new();
+        let mut bytes = 0usize;
+        for _ in 0..5 {
+            let t = Instant::now();
+            let mut r = client
+                .get(format!("http://{addr}/api/export"))
+                .header("accept-encoding", encoding)
+                .send()
+                .await
+                .unwrap_or_else(|e| fail(&format!("export: {e}")));
+            let mut first = None;
+            bytes = 0;
+            while let Some(chunk) = r.chunk().await.unwrap_or_else(|e| fail(&format!("{e}"))) {
+                bytes += chunk.len();
+                if first.is_none() && bytes > 64 {
+                    first = Some(t.elapsed());
+                }
+            }
+            firsts.push(first.unwrap_or_else(|| t.elapsed()).as_secs_f64() * 1e3);
+            totals.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        firsts.sort_by(f64::total_cmp);
+        totals.sort_by(f64::total_cmp);
+        println!(
+            "export of {} VMs ({encoding}): first row after {:.2} ms, whole {:.1} ms (medians of 5), {:.1} MB on the wire",
+            args.export_vms,
+            firsts[2],
+            totals[2],
+            bytes as f64 / 1e6
         );
     }
     drop(child.stdin.take());

@@ -26,7 +26,7 @@ use novacron_dashboard_query::{
     Cursor, DashboardQuery, Error as DbError, MAX_PAGE_SIZE, MetricsSource,
 };
 use serde::Serialize;
-use tower_http::compression::CompressionLayer;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 use super::State;
 
@@ -89,7 +89,14 @@ impl From<DbError> for ApiError {
 pub fn router(state: Arc<State>) -> Router {
     let export = Router::new()
         .route("/api/export", get(super::export::handler))
-        .layer(CompressionLayer::new().gzip(true).br(true));
+        // The fastest levels: JSON still shrinks 4–6×, at a fraction of the
+        // default levels' CPU per request.
+        .layer(
+            CompressionLayer::new()
+                .gzip(true)
+                .br(true)
+                .quality(CompressionLevel::Fastest),
+        );
     Router::new()
         .route("/", get(index))
         .route("/app.js", get(app_js))
