@@ -611,3 +611,46 @@ async fn the_database_going_away_is_shown_and_the_live_updates_recover() {
     assert_eq!(health(&s).await["db"], "up");
     s.stop().await;
 }
+
+#[test]
+fn the_outbox_of_a_client_that_never_reads_stays_bounded() {
+    use crate::server::hub::{FLEET, Frame, Hub, Kind, Push};
+    let cap = 16 << 10;
+    let hub = Hub::new(cap);
+    let silent = hub.register(1);
+    let other = hub.register(2);
+    let tick = Frame::from("x".repeat(4_000));
+    let fleet = Frame::from("y".repeat(3_000));
+    // A thousand ticks and panels later the silent client holds one of each:
+    // gauges are coalesced, so its memory does not grow with time.
+    for _ in 0..1_000 {
+        hub.publish(1, Kind::Tick, &tick);
+        hub.publish(FLEET, Kind::Fleet, &fleet);
+    }
+    assert_eq!(silent.outbox().pending_bytes(), 7_000);
+    assert_eq!(
+        other.outbox().pending_bytes(),
+        3_000,
+        "organization 2 got no tick of 1"
+    );
+    assert_eq!(hub.counts().coalesced, 999 + 2 * 999);
+    // Events queue up to the byte cap; the one that would pass it closes the
+    // client as slow, and it takes nothing more after that.
+    let event = Frame::from("e".repeat(1_000));
+    let mut pushes = Vec::new();
+    for _ in 0..20 {
+        pushes.push(silent.outbox().push(Kind::Event, event.clone()));
+    }
+    let queued = pushes.iter().filter(|p| **p == Push::Queued).count();
+    assert_eq!(queued, cap / 1_000);
+    assert_eq!(pushes[queued], Push::NowSlow);
+    assert!(pushes[queued + 1..].iter().all(|p| *p == Push::Refused));
+    assert!(silent.outbox().pending_bytes() <= 7_000);
+    let batch = silent.outbox().take();
+    assert_eq!(batch.closed, Some(crate::server::hub::Closed::SlowConsumer));
+    // Removal by the guard, once; a second remove of the key finds nothing.
+    let key = silent.key();
+    drop(silent);
+    assert!(!hub.remove(key));
+    assert_eq!((hub.len(), hub.topic_len(1), hub.topic_len(2)), (1, 0, 1));
+}
