@@ -538,6 +538,105 @@ pub struct FleetFrame<'a> {
     pub upgrades_refused: u64,
 }
 
+/// The engines of the slow panels, loaded off the live loop.
+struct Engines {
+    engine: Result<Arc<novacron_ml_inference::Engine>, String>,
+    executor: Option<Arc<novacron_gpu_compute::Executor>>,
+    adapter: String,
+}
+
+/// Loads the anomaly scorer and the GPU executor (blocking: model parse,
+/// adapter probe).
+fn load_engines() -> Engines {
+    use novacron_ml_inference::{Engine, EngineConfig, ModelSource, Thresholds};
+    let engine = Engine::new(
+        EngineConfig::default()
+            .budget_bytes(256 << 20)
+            .thresholds(Thresholds::REPORT),
+    )
+    .and_then(|e| e.register("scorer", ModelSource::path(SCORER)).map(|()| e))
+    .map(Arc::new)
+    .map_err(|e| e.to_string());
+    let (executor, adapter) = match novacron_gpu_compute::Executor::new(
+        novacron_gpu_compute::ExecutorConfig::default(),
+    ) {
+        Ok(ex) => {
+            let adapter = ex.gpu().map_or_else(
+                || "no GPU adapter: CPU throughout".to_string(),
+                |g| format!("{} ({})", g.adapter().name, g.adapter().backend),
+            );
+            (Some(Arc::new(ex)), adapter)
+        }
+        Err(e) => (None, format!("executor failed: {e}")),
+    };
+    Engines {
+        engine,
+        executor,
+        adapter,
+    }
+}
+
+/// What one refresh of the slow panels produced.
+type Slow = (Option<AnomalyPanel>, Option<GpuPanel>);
+
+/// Scores the full windows and runs the fleet's CPU statistics through the
+/// executor (blocking).
+fn slow_panels(
+    engines: &Engines,
+    fleet: &crate::fleet::Fleet,
+    full: &[usize],
+    values: &ndarray::Array3<f64>,
+    cpu: &[f32],
+) -> Slow {
+    let anomalies = engines.engine.as_ref().ok().map(|engine| {
+        let started = Instant::now();
+        match engine.score_windows("scorer", values.view()) {
+            Ok(scores) => {
+                let mut flagged: Vec<Anomaly> = full
+                    .iter()
+                    .zip(&scores)
+                    .filter(|(_, s)| **s >= 0.5)
+                    .map(|(&i, &score)| Anomaly {
+                        vm_id: i as i64 + 1,
+                        name: fleet.vms[i].name.clone(),
+                        score,
+                    })
+                    .collect();
+                flagged.sort_by(|a, b| b.score.total_cmp(&a.score));
+                AnomalyPanel {
+                    scored: scores.len(),
+                    flagged_total: flagged.len(),
+                    flagged: flagged.into_iter().take(20).collect(),
+                    ms: started.elapsed().as_secs_f64() * 1e3,
+                    bytes_peak: engine.metrics().bytes_peak,
+                    error: None,
+                }
+            }
+            Err(e) => AnomalyPanel {
+                error: Some(e.to_string()),
+                ..AnomalyPanel::default()
+            },
+        }
+    });
+    let gpu = engines.executor.as_ref().and_then(|ex| {
+        ex.stats(cpu)
+            .map(|r| GpuPanel {
+                adapter: engines.adapter.clone(),
+                device: format!("{:?}", r.report.device),
+                predicted_cpu_ms: r.report.predicted_cpu.as_secs_f64() * 1e3,
+                predicted_gpu_ms: r.report.predicted_gpu.map(|d| d.as_secs_f64() * 1e3),
+                measured_ms: r.report.measured.as_secs_f64() * 1e3,
+                values: cpu.len(),
+            })
+            .ok()
+    });
+    (anomalies, gpu)
+}
+
+/// The fleet panels. The slow ones (model loading, scoring, the GPU probe)
+/// run on the blocking pool beside the live loop and are picked up when
+/// they finish: a slow score never delays a tick (a delayed tick would
+/// reach clients back to back with the next and be coalesced away).
 struct Panels {
     metrics: Vec<MetricPanel>,
     /// Per VM index (fleet order), the last `WINDOW` samples of each metric.
@@ -545,15 +644,15 @@ struct Panels {
     anomalies: AnomalyPanel,
     placement: Option<PlacementPanel>,
     gpu: Option<GpuPanel>,
-    engine: Option<Arc<novacron_ml_inference::Engine>>,
-    executor: Option<Arc<novacron_gpu_compute::Executor>>,
-    adapter: String,
+    engines: Option<Arc<Engines>>,
+    loading: Option<JoinHandle<Engines>>,
+    slow: Option<JoinHandle<Slow>>,
+    slow_due: bool,
     ticks: u64,
 }
 
 impl Panels {
     fn new(state: &State) -> Panels {
-        use novacron_ml_inference::{Engine, EngineConfig, ModelSource, Thresholds};
         let fleet = &state.fleet;
         // The windows start full with the history before the replay's start.
         let windows = fleet
@@ -569,32 +668,6 @@ impl Panels {
                 })
             })
             .collect();
-        let mut anomalies = AnomalyPanel::default();
-        let engine = Engine::new(
-            EngineConfig::default()
-                .budget_bytes(256 << 20)
-                .thresholds(Thresholds::REPORT),
-        )
-        .and_then(|e| e.register("scorer", ModelSource::path(SCORER)).map(|()| e));
-        let engine = match engine {
-            Ok(e) => Some(Arc::new(e)),
-            Err(e) => {
-                anomalies.error = Some(e.to_string());
-                None
-            }
-        };
-        let (executor, adapter) = match novacron_gpu_compute::Executor::new(
-            novacron_gpu_compute::ExecutorConfig::default(),
-        ) {
-            Ok(ex) => {
-                let adapter = ex.gpu().map_or_else(
-                    || "no GPU adapter: CPU throughout".to_string(),
-                    |g| format!("{} ({})", g.adapter().name, g.adapter().backend),
-                );
-                (Some(Arc::new(ex)), adapter)
-            }
-            Err(e) => (None, format!("executor failed: {e}")),
-        };
         Panels {
             metrics: METRICS
                 .iter()
@@ -607,12 +680,13 @@ impl Panels {
                 })
                 .collect(),
             windows,
-            anomalies,
+            anomalies: AnomalyPanel::default(),
             placement: None,
             gpu: None,
-            engine,
-            executor,
-            adapter,
+            engines: None,
+            loading: Some(tokio::task::spawn_blocking(load_engines)),
+            slow: None,
+            slow_due: false,
             ticks: 0,
         }
     }
@@ -665,76 +739,60 @@ impl Panels {
                 }
             }
         }
+        // Finished background work is collected (its await is immediate).
+        if let Some(h) = self.loading.take_if(|h| h.is_finished()) {
+            match h.await {
+                Ok(engines) => {
+                    if let Err(e) = &engines.engine {
+                        self.anomalies.error = Some(e.clone());
+                    }
+                    self.engines = Some(Arc::new(engines));
+                }
+                Err(e) => self.anomalies.error = Some(format!("loading the scorer: {e}")),
+            }
+        }
+        if let Some(h) = self.slow.take_if(|h| h.is_finished())
+            && let Ok((anomalies, gpu)) = h.await
+        {
+            if let Some(a) = anomalies {
+                self.anomalies = a;
+            }
+            if let Some(g) = gpu {
+                self.gpu = Some(g);
+            }
+        }
         let every = state.config.panel_every.max(1);
-        if self.ticks % every == 1 || every == 1 {
-            self.refresh_slow_panels(state, data).await;
+        self.slow_due |= self.ticks % every == 1 || every == 1;
+        if self.slow_due
+            && self.slow.is_none()
+            && let Some(engines) = self.engines.clone()
+        {
+            self.slow_due = false;
+            self.slow = Some(self.start_slow(state, data, engines));
         }
     }
 
-    async fn refresh_slow_panels(&mut self, state: &State, data: &TickData) {
-        if let Some(engine) = self.engine.clone() {
-            let full: Vec<usize> = (0..self.windows.len())
-                .filter(|&i| self.windows[i].iter().all(|q| q.len() == WINDOW))
-                .collect();
-            let mut values = ndarray::Array3::<f64>::zeros((full.len(), 5, WINDOW));
-            for (w, &i) in full.iter().enumerate() {
-                for (k, q) in self.windows[i].iter().enumerate() {
-                    for (t, v) in q.iter().enumerate() {
-                        values[[w, k, t]] = *v;
-                    }
+    /// Copies what the slow panels need and starts them on the blocking pool.
+    fn start_slow(
+        &self,
+        state: &State,
+        data: &TickData,
+        engines: Arc<Engines>,
+    ) -> JoinHandle<Slow> {
+        let full: Vec<usize> = (0..self.windows.len())
+            .filter(|&i| self.windows[i].iter().all(|q| q.len() == WINDOW))
+            .collect();
+        let mut values = ndarray::Array3::<f64>::zeros((full.len(), 5, WINDOW));
+        for (w, &i) in full.iter().enumerate() {
+            for (k, q) in self.windows[i].iter().enumerate() {
+                for (t, v) in q.iter().enumerate() {
+                    values[[w, k, t]] = *v;
                 }
             }
-            let started = Instant::now();
-            let scored = tokio::task::spawn_blocking(move || {
-                let s = engine.score_windows("scorer", values.view());
-                (s, engine.metrics().bytes_peak)
-            })
-            .await;
-            let fleet = &state.fleet;
-            match scored {
-                Ok((Ok(scores), peak)) => {
-                    let mut flagged: Vec<Anomaly> = full
-                        .iter()
-                        .zip(&scores)
-                        .filter(|(_, s)| **s >= 0.5)
-                        .map(|(&i, &score)| Anomaly {
-                            vm_id: i as i64 + 1,
-                            name: fleet.vms[i].name.clone(),
-                            score,
-                        })
-                        .collect();
-                    flagged.sort_by(|a, b| b.score.total_cmp(&a.score));
-                    self.anomalies = AnomalyPanel {
-                        scored: scores.len(),
-                        flagged_total: flagged.len(),
-                        flagged: flagged.into_iter().take(20).collect(),
-                        ms: started.elapsed().as_secs_f64() * 1e3,
-                        bytes_peak: peak,
-                        error: None,
-                    };
-                }
-                Ok((Err(e), _)) => self.anomalies.error = Some(e.to_string()),
-                Err(e) => self.anomalies.error = Some(e.to_string()),
-            }
         }
-        if let Some(ex) = self.executor.clone() {
-            let cpu: Vec<f32> = data.rows.iter().map(|r| r.m[0] as f32).collect();
-            let adapter = self.adapter.clone();
-            let ran = tokio::task::spawn_blocking(move || {
-                ex.stats(&cpu[..]).map(|r| GpuPanel {
-                    adapter,
-                    device: format!("{:?}", r.report.device),
-                    predicted_cpu_ms: r.report.predicted_cpu.as_secs_f64() * 1e3,
-                    predicted_gpu_ms: r.report.predicted_gpu.map(|d| d.as_secs_f64() * 1e3),
-                    measured_ms: r.report.measured.as_secs_f64() * 1e3,
-                    values: cpu.len(),
-                })
-            })
-            .await;
-            if let Ok(Ok(panel)) = ran {
-                self.gpu = Some(panel);
-            }
-        }
+        let cpu: Vec<f32> = data.rows.iter().map(|r| r.m[0] as f32).collect();
+        let fleet = state.fleet.clone();
+        tokio::task::spawn_blocking(move || slow_panels(&engines, &fleet, &full, &values, &cpu))
     }
 
     fn frame<'a>(&'a self, state: &State, tick: u64) -> FleetFrame<'a> {

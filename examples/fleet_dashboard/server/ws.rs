@@ -27,7 +27,7 @@ use futures_util::SinkExt;
 
 use super::State;
 use super::api::ApiError;
-use super::hub::{Closed, Frame, Kind, Registration};
+use super::hub::{Closed, Kind, Registration};
 use super::live::encode;
 
 /// Close codes (RFC 6455 §7.4.1).
@@ -151,23 +151,14 @@ struct Hello {
 
 /// Pushes the hello and the newest frames into a client's outbox.
 fn snapshot(state: &State, reg: &Registration, org: i64) {
-    let (tick, org_frame, fleet) = match state.latest.read() {
-        Ok(l) => (l.tick, l.org_frames.get(&org).cloned(), l.fleet.clone()),
-        Err(_) => (0, None, None),
-    };
     let hello = encode(&Hello {
         r#type: "hello",
         org,
-        tick,
+        tick: state.tick(),
         ping_ms: state.config.ping_interval.as_millis() as u64,
     });
     reg.outbox().push(Kind::Event, hello);
-    if let Some(f) = fleet {
-        reg.outbox().push(Kind::Fleet, f);
-    }
-    if let Some(f) = org_frame {
-        reg.outbox().push(Kind::Tick, f);
-    }
+    resend(state, reg.outbox(), org);
 }
 
 /// What a client message asks for.
@@ -290,14 +281,16 @@ async fn connection(state: Arc<State>, org: i64, mut socket: WebSocket) {
 
 /// Re-sends the newest frames (a client that saw a gap asked for them).
 fn resend(state: &State, outbox: &super::hub::Outbox, org: i64) {
-    let (org_frame, fleet): (Option<Frame>, Option<Frame>) = match state.latest.read() {
-        Ok(l) => (l.org_frames.get(&org).cloned(), l.fleet.clone()),
-        Err(_) => (None, None),
+    // Pushed while the read lock is held: the processor updates `latest`
+    // before it publishes, so a newer frame always lands after (and
+    // replaces) the one pushed here, never the other way round.
+    let Ok(latest) = state.latest.read() else {
+        return;
     };
-    if let Some(f) = fleet {
+    if let Some(f) = latest.fleet.clone() {
         outbox.push(Kind::Fleet, f);
     }
-    if let Some(f) = org_frame {
+    if let Some(f) = latest.org_frames.get(&org).cloned() {
         outbox.push(Kind::Tick, f);
     }
 }
