@@ -610,6 +610,20 @@ fn stage_placement(fleet: &Fleet, seed: u64) -> String {
             let _ = writeln!(out, "whole fleet, FFD        : {e}");
         }
     }
+    let t = Instant::now();
+    match whole.best_fit_decreasing() {
+        Ok(bfd) => {
+            let _ = writeln!(
+                out,
+                "whole fleet, BFD        : {} ({:.1} ms)",
+                describe(&whole, &bfd),
+                t.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(out, "whole fleet, BFD        : {e}");
+        }
+    }
     let (nv, nh) = (fleet.vms.len(), fleet.hosts.len());
     let _ = writeln!(
         out,

@@ -33,7 +33,8 @@
 //! lists what a sample violates, [`Encoding::repair`] fixes it greedily,
 //! [`PlacementProblem::improve`] lowers a feasible placement's cost by
 //! host-level local search (post-processing for any backend's answer), and
-//! [`PlacementProblem::first_fit_decreasing`] is the baseline.
+//! [`PlacementProblem::first_fit_decreasing`] is the baseline
+//! ([`PlacementProblem::best_fit_decreasing`] the other classic one).
 //!
 //! # Guarantees
 //!

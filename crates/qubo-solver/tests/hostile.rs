@@ -160,6 +160,7 @@ proptest! {
         let _ = p.objective(&placement, &config);
         let _ = p.improve(&placement);
         let _ = p.first_fit_decreasing();
+        let _ = p.best_fit_decreasing();
         if let Ok(enc) = p.encode(&config) {
             let zeros = vec![0i8; enc.bqm().num_variables()];
             if let Ok(decoded) = enc.decode(&zeros) {

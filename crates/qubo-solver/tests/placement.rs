@@ -655,3 +655,140 @@ fn violations_and_objective_refuse_malformed_inputs() {
         Err(Error::InvalidProblem { .. })
     ));
 }
+
+#[test]
+fn best_fit_puts_a_vm_on_the_tightest_host_in_use_where_first_fit_takes_the_first() {
+    // One resource. Host 0 (capacity 12, cost 1.2) and host 1 (10, 1.0) cost
+    // the same per unit, so both orders list host 0 first. VMs of 8, 7, 3:
+    // 8 → host 0 (4 left), 7 → host 1 (3 left); then first-fit puts 3 on
+    // host 0, the first with room, and best-fit on host 1, where it leaves
+    // nothing.
+    let p = PlacementProblem {
+        vms: [8, 7, 3].map(|d| VmDemand { demand: vec![d] }).to_vec(),
+        hosts: vec![
+            HostSpec {
+                capacity: vec![12],
+                cost: 1.2,
+            },
+            HostSpec {
+                capacity: vec![10],
+                cost: 1.0,
+            },
+        ],
+        affinity: Vec::new(),
+        anti_affinity: Vec::new(),
+    };
+    assert_eq!(p.first_fit_decreasing().unwrap().host_of, vec![0, 1, 0]);
+    assert_eq!(p.best_fit_decreasing().unwrap().host_of, vec![0, 1, 1]);
+    // Anti-affinity between the 7 and the 3 sends the 3 back to host 0.
+    let apart = PlacementProblem {
+        anti_affinity: vec![(1, 2)],
+        ..p.clone()
+    };
+    assert_eq!(apart.best_fit_decreasing().unwrap().host_of, vec![0, 1, 0]);
+    // No room anywhere: an error naming the VM, as first-fit's.
+    let full = PlacementProblem {
+        vms: [8, 7, 9].map(|d| VmDemand { demand: vec![d] }).to_vec(),
+        ..p
+    };
+    assert!(matches!(
+        full.best_fit_decreasing(),
+        Err(Error::Infeasible { .. })
+    ));
+}
+
+/// Best-fit decreasing written from its documentation, without affinity:
+/// VMs by decreasing largest share of the largest capacity, each on the host
+/// in use with the least summed room left, else the first unused host (by
+/// cost per unit of capacity) with room.
+fn reference_bfd(p: &PlacementProblem) -> Option<Vec<usize>> {
+    let nr = p.hosts[0].capacity.len();
+    let max_cap: Vec<f64> = (0..nr)
+        .map(|r| p.hosts.iter().map(|h| h.capacity[r]).max().unwrap_or(1) as f64)
+        .collect();
+    let share = |v: usize| {
+        (0..nr)
+            .map(|r| p.vms[v].demand[r] as f64 / max_cap[r])
+            .fold(0.0, f64::max)
+    };
+    let mut vms: Vec<usize> = (0..p.vms.len()).collect();
+    vms.sort_by(|&a, &b| share(b).total_cmp(&share(a)).then(a.cmp(&b)));
+    let unit = |h: usize| {
+        let size: f64 = (0..nr)
+            .map(|r| p.hosts[h].capacity[r] as f64 / max_cap[r])
+            .sum();
+        p.hosts[h].cost / size.max(1e-12)
+    };
+    let mut hosts: Vec<usize> = (0..p.hosts.len()).collect();
+    hosts.sort_by(|&a, &b| unit(a).total_cmp(&unit(b)).then(a.cmp(&b)));
+    let mut load = vec![vec![0u64; nr]; p.hosts.len()];
+    let mut used = vec![false; p.hosts.len()];
+    let mut host_of = vec![0; p.vms.len()];
+    for v in vms {
+        let d = &p.vms[v].demand;
+        let fits = |h: usize, load: &[Vec<u64>]| {
+            (0..nr).all(|r| load[h][r] + d[r] <= p.hosts[h].capacity[r])
+        };
+        let left = |h: usize, load: &[Vec<u64>]| -> f64 {
+            (0..nr)
+                .map(|r| (p.hosts[h].capacity[r] - load[h][r] - d[r]) as f64 / max_cap[r])
+                .sum()
+        };
+        let mut best: Option<usize> = None;
+        for &h in &hosts {
+            if used[h] && fits(h, &load) {
+                best = match best {
+                    Some(b)
+                        if left(b, &load) < left(h, &load)
+                            || (left(b, &load) == left(h, &load) && b < h) =>
+                    {
+                        Some(b)
+                    }
+                    _ => Some(h),
+                };
+            }
+        }
+        let h = match best {
+            Some(h) => h,
+            None => *hosts.iter().find(|&&h| !used[h] && fits(h, &load))?,
+        };
+        used[h] = true;
+        host_of[v] = h;
+        for r in 0..nr {
+            load[h][r] += d[r];
+        }
+    }
+    Some(host_of)
+}
+
+#[test]
+fn best_fit_matches_its_reference_and_is_feasible_with_affinity() {
+    let (mut compared, mut differs_from_ffd) = (0, 0);
+    for seed in 0..40 {
+        let mut p = random_problem(30, 12, 500 + seed);
+        match (p.best_fit_decreasing(), reference_bfd(&p)) {
+            (Ok(bfd), Some(reference)) => {
+                assert_eq!(bfd.host_of, reference, "seed {seed}");
+                compared += 1;
+                differs_from_ffd +=
+                    usize::from(p.first_fit_decreasing().unwrap().host_of != bfd.host_of);
+            }
+            (Err(Error::Infeasible { .. }), None) => {}
+            (ours, reference) => panic!("seed {seed}: {ours:?} vs {reference:?}"),
+        }
+        // With affinity and anti-affinity: feasible whenever it answers.
+        p.affinity = vec![(0, 1), (2, 3)];
+        p.anti_affinity = vec![(0, 4), (5, 6)];
+        if let Ok(bfd) = p.best_fit_decreasing() {
+            let host_of: Vec<Option<usize>> = bfd.host_of.iter().map(|&h| Some(h)).collect();
+            assert!(p.violations(&host_of).unwrap().is_empty(), "seed {seed}");
+            assert_eq!(bfd.host_of[0], bfd.host_of[1]);
+            assert_ne!(bfd.host_of[0], bfd.host_of[4]);
+        }
+    }
+    // The comparison ran, on cases where best-fit is not just first-fit.
+    assert!(
+        compared >= 30 && differs_from_ffd >= 5,
+        "{compared} compared, {differs_from_ffd} differ"
+    );
+}

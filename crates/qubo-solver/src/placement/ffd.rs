@@ -1,5 +1,5 @@
-//! First-fit decreasing by affinity group, and the union-find that forms
-//! the groups.
+//! First-fit and best-fit decreasing by affinity group, and the union-find
+//! that forms the groups.
 
 use super::{HostSpec, Placement, PlacementProblem};
 use crate::Error;
@@ -19,6 +19,54 @@ impl PlacementProblem {
             let h = self
                 .first_fit(&groups, g, &order, &load, &host_of, |_| true)
                 .ok_or_else(|| self.no_room(&groups.members[g]))?;
+            groups.assign(self, g, h, &mut load, &mut host_of);
+        }
+        Ok(self.placement(host_of.into_iter().map(|h| h.unwrap_or(0)).collect()))
+    }
+
+    /// Best-fit decreasing, the other classic baseline: groups in the same
+    /// order as [`first_fit_decreasing`](Self::first_fit_decreasing), each
+    /// on the host already in use where it leaves the least room (summed
+    /// over resources, each as a share of the largest capacity); a new host
+    /// (the cheapest per unit of capacity that fits) only when no host in
+    /// use has room. Anti-affinity is kept as in first-fit.
+    ///
+    /// # Errors
+    ///
+    /// As [`first_fit_decreasing`](Self::first_fit_decreasing):
+    /// [`Error::InvalidProblem`] for a malformed problem,
+    /// [`Error::Infeasible`] naming the VMs that fit nowhere.
+    pub fn best_fit_decreasing(&self) -> Result<Placement, Error> {
+        self.validate()?;
+        let groups = self.groups();
+        let order = self.host_order();
+        let mut load = vec![vec![0u64; self.num_resources()]; self.hosts.len()];
+        let mut host_of = vec![None; self.vms.len()];
+        let mut used = vec![false; self.hosts.len()];
+        for g in groups.by_size(self) {
+            let demand = groups
+                .demand(self, g)
+                .ok_or_else(|| self.no_room(&groups.members[g]))?;
+            let room_left = |h: usize| {
+                (0..self.num_resources())
+                    .map(|r| {
+                        let left = self.hosts[h].capacity[r] - load[h][r] - demand[r];
+                        left as f64 / self.max_capacity(r)
+                    })
+                    .sum::<f64>()
+            };
+            let tightest = order
+                .iter()
+                .copied()
+                .filter(|&h| used[h] && self.can_take(&groups, g, h, &demand, &load, &host_of))
+                .min_by(|&a, &b| room_left(a).total_cmp(&room_left(b)).then(a.cmp(&b)));
+            let h = match tightest {
+                Some(h) => h,
+                None => self
+                    .first_fit(&groups, g, &order, &load, &host_of, |h| !used[h])
+                    .ok_or_else(|| self.no_room(&groups.members[g]))?,
+            };
+            used[h] = true;
             groups.assign(self, g, h, &mut load, &mut host_of);
         }
         Ok(self.placement(host_of.into_iter().map(|h| h.unwrap_or(0)).collect()))
@@ -56,18 +104,32 @@ impl PlacementProblem {
         allowed: impl Fn(usize) -> bool,
     ) -> Option<usize> {
         let demand = groups.demand(self, g)?;
-        order.iter().copied().find(|&h| {
-            allowed(h)
-                && fits(&demand, &load[h], &self.hosts[h].capacity)
-                && !self.anti_affinity.iter().any(|&(a, b)| {
-                    let other = match (groups.of[a] == g, groups.of[b] == g) {
-                        (true, false) => b,
-                        (false, true) => a,
-                        _ => return false,
-                    };
-                    host_of[other] == Some(h)
-                })
-        })
+        order
+            .iter()
+            .copied()
+            .find(|&h| allowed(h) && self.can_take(groups, g, h, &demand, load, host_of))
+    }
+
+    /// Whether group `g` (of summed `demand`) fits on host `h` without
+    /// breaking an anti-affinity pair with a VM already there.
+    fn can_take(
+        &self,
+        groups: &Groups,
+        g: usize,
+        h: usize,
+        demand: &[u64],
+        load: &[Vec<u64>],
+        host_of: &[Option<usize>],
+    ) -> bool {
+        fits(demand, &load[h], &self.hosts[h].capacity)
+            && !self.anti_affinity.iter().any(|&(a, b)| {
+                let other = match (groups.of[a] == g, groups.of[b] == g) {
+                    (true, false) => b,
+                    (false, true) => a,
+                    _ => return false,
+                };
+                host_of[other] == Some(h)
+            })
     }
 
     pub(super) fn no_room(&self, members: &[usize]) -> Error {
