@@ -142,18 +142,9 @@ fn spawn_server(args: &Args, vms: usize) -> (Child, SocketAddr) {
     (child, addr)
 }
 
-/// `"sent_us":<digits>` of a tick frame, without parsing the rest.
-fn sent_us(text: &str) -> Option<i64> {
-    let at = text.find("\"sent_us\":")? + 10;
-    let digits: &str = &text[at..];
-    let end = digits
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(digits.len());
-    digits[..end].parse().ok()
-}
-
-fn tick_of(text: &str) -> Option<u64> {
-    let at = text.find("\"tick\":")? + 7;
+/// The unsigned integer after `"key":` in a frame, without parsing the rest.
+fn number_after<T: std::str::FromStr>(text: &str, key: &str) -> Option<T> {
+    let at = text.find(key)? + key.len();
     let digits = &text[at..];
     let end = digits
         .find(|c: char| !c.is_ascii_digit())
@@ -231,7 +222,10 @@ async fn load(args: &Args) {
                     if !text.starts_with("{\"type\":\"tick\"") {
                         continue;
                     }
-                    let (Some(tick), Some(sent)) = (tick_of(&text), sent_us(&text)) else {
+                    let (Some(tick), Some(sent)) = (
+                        number_after::<u64>(&text, "\"tick\":"),
+                        number_after::<i64>(&text, "\"sent_us\":"),
+                    ) else {
                         continue;
                     };
                     if tick >= from.load(Ordering::Relaxed) && tick < until.load(Ordering::Relaxed)

@@ -242,7 +242,7 @@ async fn vms(
         .metrics_source(MetricsSource::LatestTable)
         .cursor(q.cursor.map(Cursor::from_string));
     let page = state.repo.dashboard(org, &query).await?;
-    let round = |v: f64| (v * 100.0).round() / 100.0;
+    let round = super::live::round2;
     let body = Page {
         org,
         tick,

@@ -325,7 +325,7 @@ pub fn encode<T: Serialize>(value: &T) -> Frame {
 }
 
 /// Two decimals: what the page shows, and 40 % fewer bytes.
-fn round2(v: f64) -> f64 {
+pub fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
@@ -393,7 +393,15 @@ async fn process(state: Arc<State>, mut rx: mpsc::Receiver<TickData>) {
             state.hub.publish(*org, Kind::Tick, frame);
         }
         if data.alerts_changed {
-            let frame = encode(&serde_json::json!({"type": "alerts", "tick": data.tick}));
+            #[derive(Serialize)]
+            struct Alerts {
+                r#type: &'static str,
+                tick: u64,
+            }
+            let frame = encode(&Alerts {
+                r#type: "alerts",
+                tick: data.tick,
+            });
             state.hub.publish(FLEET, Kind::Event, &frame);
         }
         if let Some(p) = placement.as_mut().filter(|p| p.is_finished()) {

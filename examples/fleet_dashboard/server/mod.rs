@@ -210,11 +210,7 @@ impl Server {
         }
         self.state.repo.close().await;
         if let Some(path) = self.sqlite_file.take() {
-            for suffix in ["", "-wal", "-shm"] {
-                let mut p = path.clone().into_os_string();
-                p.push(suffix);
-                let _ = std::fs::remove_file(p);
-            }
+            remove_sqlite(&path);
         }
     }
 }
@@ -230,6 +226,15 @@ impl Drop for Server {
         if let Some(serve) = &self.serve {
             serve.abort();
         }
+    }
+}
+
+/// Removes a SQLite database file and its WAL companions (missing is fine).
+fn remove_sqlite(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
     }
 }
 
@@ -261,11 +266,7 @@ pub async fn start(config: Config) -> Result<Server, String> {
                 std::process::id(),
                 NEXT.fetch_add(1, Ordering::Relaxed)
             ));
-            for suffix in ["", "-wal", "-shm"] {
-                let mut p = path.clone().into_os_string();
-                p.push(suffix);
-                let _ = std::fs::remove_file(p);
-            }
+            remove_sqlite(&path);
             (format!("sqlite://{}?mode=rwc", path.display()), Some(path))
         }
     };
