@@ -87,11 +87,22 @@ pub(crate) fn ranks(n: usize, quantiles: &[f64]) -> Result<Vec<(usize, usize, f6
         .collect()
 }
 
-/// Linear interpolation between the two ranks, in f64.
+/// Linear interpolation between the two ranks, in f64. Between an infinite
+/// and a finite neighbour the answer is the infinite one (the limit, where
+/// `lo + (hi − lo)·w` would give NaN from `inf − inf`); between `−inf` and
+/// `+inf` it is NaN, as there is no value to give.
 pub(crate) fn interpolate(lo: f32, hi: f32, weight: f64) -> f64 {
     let (lo, hi) = (f64::from(lo), f64::from(hi));
     if weight == 0.0 {
         lo
+    } else if weight == 1.0 || lo == hi {
+        hi
+    } else if lo.is_infinite() && hi.is_infinite() {
+        f64::NAN
+    } else if lo.is_infinite() {
+        lo
+    } else if hi.is_infinite() {
+        hi
     } else {
         lo + (hi - lo) * weight
     }
@@ -201,5 +212,24 @@ impl GpuContext {
             .enumerate()
             .map(|(i, &(_, _, w))| interpolate(values[2 + 2 * i], values[3 + 2 * i], w))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::interpolate;
+
+    #[test]
+    fn interpolation_next_to_an_infinity_gives_the_infinity_not_nan() {
+        assert_eq!(interpolate(f32::NEG_INFINITY, 0.0, 0.5), f64::NEG_INFINITY);
+        assert_eq!(interpolate(0.0, f32::INFINITY, 0.25), f64::INFINITY);
+        assert_eq!(
+            interpolate(f32::INFINITY, f32::INFINITY, 0.5),
+            f64::INFINITY
+        );
+        assert_eq!(interpolate(f32::NEG_INFINITY, 3.0, 1.0), 3.0);
+        assert_eq!(interpolate(f32::NEG_INFINITY, 3.0, 0.0), f64::NEG_INFINITY);
+        assert!(interpolate(f32::NEG_INFINITY, f32::INFINITY, 0.5).is_nan());
+        assert_eq!(interpolate(1.0, 3.0, 0.5), 2.0);
     }
 }
